@@ -1,0 +1,85 @@
+"""Tornado and asyncio flavours of Motor's classes, generated from one source.
+
+Each agnostic class (``AgnosticClient``, ``AgnosticCollection``...) is written
+once. A :class:`Framework` makes its twin for one event-loop API on first
+request: ``TORNADO.motor_class("AgnosticClient")`` is ``MotorClient``,
+``ASYNCIO.motor_class("AgnosticClient")`` is ``AsyncIOMotorClient``. The
+flavours differ only in what ``io_loop`` means; both run on an asyncio loop
+underneath, since Tornado 6 does, and their Futures are asyncio Futures.
+
+.. versionadded:: 4.0
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+__all__ = ["ASYNCIO", "TORNADO", "Framework", "register_agnostic"]
+
+_agnostic_classes: dict[str, type] = {}
+
+
+def register_agnostic(cls: type) -> type:
+    """Class decorator: make ``cls`` available to every framework by name."""
+    _agnostic_classes[cls.__name__] = cls
+    return cls
+
+
+class Framework:
+    """One event-loop API: how ``io_loop`` is given, and the class names."""
+
+    name = ""
+    prefix = ""
+    module = ""
+
+    def __init__(self) -> None:
+        self._classes: dict[str, type] = {}
+
+    def motor_class(self, agnostic_name: str) -> type:
+        cls = self._classes.get(agnostic_name)
+        if cls is None:
+            agnostic = _agnostic_classes[agnostic_name]
+            name = self.prefix + agnostic.__motor_class_name__  # type: ignore[attr-defined]
+            cls = type(agnostic)(name, (agnostic,), {"_framework": self, "__module__": self.module})
+            self._classes[agnostic_name] = cls
+        return cls
+
+    def resolve_loop(self, io_loop: Any) -> tuple[Any, asyncio.AbstractEventLoop]:
+        """Return (the io_loop to report, the asyncio loop to run on)."""
+        raise NotImplementedError
+
+
+class _TornadoFramework(Framework):
+    name = "tornado"
+    prefix = ""
+    module = "motor.motor_tornado"
+
+    def resolve_loop(self, io_loop: Any) -> tuple[Any, asyncio.AbstractEventLoop]:
+        from tornado.ioloop import IOLoop
+
+        if io_loop is None:
+            io_loop = IOLoop.current()
+        elif not isinstance(io_loop, IOLoop):
+            raise TypeError(f"io_loop must be a tornado.ioloop.IOLoop, not {io_loop!r}")
+        return io_loop, io_loop.asyncio_loop  # type: ignore[attr-defined]
+
+
+class _AsyncioFramework(Framework):
+    name = "asyncio"
+    prefix = "AsyncIO"
+    module = "motor.motor_asyncio"
+
+    def resolve_loop(self, io_loop: Any) -> tuple[Any, asyncio.AbstractEventLoop]:
+        if io_loop is None:
+            try:
+                io_loop = asyncio.get_running_loop()
+            except RuntimeError:
+                io_loop = asyncio.get_event_loop_policy().get_event_loop()
+        elif not isinstance(io_loop, asyncio.AbstractEventLoop):
+            raise TypeError(f"io_loop must be an asyncio event loop, not {io_loop!r}")
+        return io_loop, io_loop
+
+
+TORNADO = _TornadoFramework()
+ASYNCIO = _AsyncioFramework()

@@ -1,0 +1,41 @@
+"""Motor for asyncio: the ``AsyncIOMotor*`` classes.
+
+A drop-in for Motor 3's ``motor.motor_asyncio``::
+
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    client = AsyncIOMotorClient()  # io_loop: the running asyncio loop
+
+Generated from the agnostic classes in :mod:`motor.core`.
+"""
+
+from motor import _bridge, core  # noqa: F401 - registers the agnostic classes
+from motor.errors import MotorPoolTimeout
+from motor.frameworks import ASYNCIO as _FRAMEWORK
+
+_bridge.install()
+
+AsyncIOMotorClient = _FRAMEWORK.motor_class("AgnosticClient")
+AsyncIOMotorDatabase = _FRAMEWORK.motor_class("AgnosticDatabase")
+AsyncIOMotorCollection = _FRAMEWORK.motor_class("AgnosticCollection")
+AsyncIOMotorCursor = _FRAMEWORK.motor_class("AgnosticCursor")
+AsyncIOMotorCommandCursor = _FRAMEWORK.motor_class("AgnosticCommandCursor")
+AsyncIOMotorLatentCommandCursor = _FRAMEWORK.motor_class("AgnosticLatentCommandCursor")
+AsyncIOMotorRawBatchCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCursor")
+AsyncIOMotorRawBatchCommandCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCommandCursor")
+AsyncIOMotorChangeStream = _FRAMEWORK.motor_class("AgnosticChangeStream")
+AsyncIOMotorClientSession = _FRAMEWORK.motor_class("AgnosticClientSession")
+
+__all__ = [
+    "AsyncIOMotorChangeStream",
+    "AsyncIOMotorClient",
+    "AsyncIOMotorClientSession",
+    "AsyncIOMotorCollection",
+    "AsyncIOMotorCommandCursor",
+    "AsyncIOMotorCursor",
+    "AsyncIOMotorDatabase",
+    "AsyncIOMotorLatentCommandCursor",
+    "AsyncIOMotorRawBatchCommandCursor",
+    "AsyncIOMotorRawBatchCursor",
+    "MotorPoolTimeout",
+]

@@ -1,0 +1,225 @@
+"""Child greenlets on the IOLoop thread.
+
+Every blocking PyMongo call that Motor makes runs inside a *worker*: a
+long-lived child greenlet of the loop thread's main greenlet (the *hub*, where
+the event loop itself runs). Whenever PyMongo would wait, the worker parks
+itself with :func:`suspend_until` and switches back to the hub; a loop
+callback switches back into it when the wait is over. Results reach the
+caller through an :class:`asyncio.Future` (which Tornado 6 shares) or a
+``callback(result, error)``, always delivered by the loop, never from inside
+the worker.
+
+Workers are pooled per loop: starting a call costs one greenlet switch, not a
+greenlet creation (see ``../shared/notes/pymongo-bridge.md`` for the figures).
+
+Typical use, from Motor's generated methods::
+
+    runtime = LoopRuntime.for_loop(asyncio_loop)
+    future = runtime.start(collection.find_one, ({"_id": 1},), {})
+
+.. versionadded:: 4.0
+"""
+
+from __future__ import annotations
+
+import contextvars
+import threading
+import weakref
+from typing import Any, Callable
+
+import greenlet
+
+__all__ = [
+    "LoopRuntime",
+    "MotorWorker",
+    "Wait",
+    "current_worker",
+    "suspend_until",
+]
+
+# How many idle workers a loop keeps; more than this are let go when they
+# finish, so a burst of 10,000 calls does not pin 10,000 greenlets forever.
+MAX_IDLE_WORKERS = 256
+
+
+class MotorWorker(greenlet.greenlet):
+    """A pooled child greenlet that runs PyMongo calls for one loop."""
+
+    def __init__(self, runtime: LoopRuntime) -> None:
+        super().__init__(self._serve, parent=runtime.hub)
+        self.runtime = runtime
+
+    def _serve(self, fn, args, kwargs, future, callback):  # type: ignore[no-untyped-def]
+        runtime = self.runtime
+        idle = runtime._idle
+        hub = self.parent
+        while True:
+            try:
+                result = fn(*args, **kwargs)
+            except greenlet.GreenletExit:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - delivered to the caller
+                runtime.deliver(future, callback, None, exc)
+            else:
+                runtime.deliver(future, callback, result, None)
+            # Drop references before parking so results can be collected.
+            fn = args = kwargs = future = callback = result = None
+            if len(idle) >= MAX_IDLE_WORKERS:
+                return
+            idle.append(self)
+            fn, args, kwargs, future, callback = hub.switch()
+
+
+def current_worker() -> MotorWorker | None:
+    """The worker running now, or None outside Motor's child greenlets."""
+    current = greenlet.getcurrent()
+    return current if isinstance(current, MotorWorker) else None
+
+
+class Wait:
+    """One suspension of a worker; resumes it at most once.
+
+    A wait may be ended by several loop events (a future completing, a timer,
+    a notify); only the first one switches back into the worker, later ones
+    are ignored.
+    """
+
+    __slots__ = ("worker", "done")
+
+    def __init__(self, worker: MotorWorker) -> None:
+        self.worker = worker
+        self.done = False
+
+    def resume(self, value: Any = None) -> None:
+        if not self.done:
+            self.done = True
+            self.worker.switch(value)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.done:
+            self.done = True
+            self.worker.throw(exc)
+
+
+def suspend_until(arm: Callable[[Wait], Any]) -> Any:
+    """Park the current worker until the wait that ``arm`` sets up ends.
+
+    ``arm(wait)`` registers loop callbacks that will call ``wait.resume(value)``
+    or ``wait.fail(exc)``; this returns ``value`` (or raises ``exc``).
+    """
+    worker = greenlet.getcurrent()
+    if not isinstance(worker, MotorWorker):
+        raise RuntimeError(
+            "Motor's bridge tried to wait outside one of its child greenlets; "
+            "PyMongo objects owned by a Motor client must be used through Motor"
+        )
+    wait = Wait(worker)
+    arm(wait)
+    return worker.parent.switch()
+
+
+def _hub_greenlet() -> greenlet.greenlet:
+    current = greenlet.getcurrent()
+    while current.parent is not None:
+        current = current.parent
+    return current
+
+
+class LoopRuntime:
+    """Motor's greenlet machinery for one asyncio event loop."""
+
+    _by_loop: weakref.WeakKeyDictionary[Any, LoopRuntime] = weakref.WeakKeyDictionary()
+    _by_loop_lock = threading.Lock()
+
+    def __init__(self, loop: Any) -> None:
+        self.loop = loop
+        self.thread_id: int | None = None
+        self.hub: greenlet.greenlet | None = None
+        self._idle: list[MotorWorker] = []
+
+    @classmethod
+    def for_loop(cls, loop: Any) -> LoopRuntime:
+        """The runtime of ``loop`` (an asyncio event loop), made on first use."""
+        runtime = cls._by_loop.get(loop)
+        if runtime is None:
+            with cls._by_loop_lock:
+                runtime = cls._by_loop.get(loop)
+                if runtime is None:
+                    runtime = cls._by_loop[loop] = cls(loop)
+        return runtime
+
+    # -- thread affinity -----------------------------------------------------
+
+    def check_thread(self) -> None:
+        """Bind to the calling thread on first use; refuse any other thread."""
+        ident = threading.get_ident()
+        if self.thread_id == ident:
+            return
+        if self.thread_id is None:
+            self.thread_id = ident
+            self.hub = _hub_greenlet()
+            return
+        raise RuntimeError(
+            f"Motor was called from thread {threading.current_thread().name!r} "
+            f"(id {ident}), but this client's IOLoop runs on thread id "
+            f"{self.thread_id}. Motor's methods must be called on the IOLoop's "
+            "thread; from another thread, schedule the call with "
+            "IOLoop.add_callback() or asyncio.run_coroutine_threadsafe()."
+        )
+
+    def on_loop_thread(self) -> bool:
+        return threading.get_ident() == self.thread_id
+
+    def call_soon_any_thread(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Schedule ``fn(*args)`` on the loop, from whatever thread we are on."""
+        if threading.get_ident() == self.thread_id:
+            self.loop.call_soon(fn, *args)
+        else:
+            self.loop.call_soon_threadsafe(fn, *args)
+
+    # -- running calls ---------------------------------------------------------
+
+    def start(
+        self,
+        fn: Callable[..., Any],
+        args: tuple = (),
+        kwargs: dict | None = None,
+        callback: Callable[[Any, BaseException | None], Any] | None = None,
+    ) -> Any:
+        """Run ``fn(*args, **kwargs)`` in a worker.
+
+        Returns a Future for the result, or None when ``callback`` is given
+        (it is then called on the loop as ``callback(result, error)``).
+        """
+        self.check_thread()
+        future = None if callback is not None else self.loop.create_future()
+        idle = self._idle
+        worker = idle.pop() if idle else MotorWorker(self)
+        # A fresh greenlet starts with an empty context; PyMongo keeps CSOT
+        # deadlines and bound sessions in ContextVars, so copy the caller's.
+        worker.gr_context = contextvars.copy_context()
+        worker.switch(fn, args, kwargs or {}, future, callback)
+        return future
+
+    def deliver(
+        self,
+        future: Any,
+        callback: Callable[[Any, BaseException | None], Any] | None,
+        result: Any,
+        error: BaseException | None,
+    ) -> None:
+        """Hand a worker's outcome to the caller, by way of the loop."""
+        if callback is not None:
+            self.loop.call_soon(callback, result, error)
+        elif future.cancelled():
+            # The caller gave up waiting; the operation still finished (and
+            # returned its connection to the pool), so there is nothing to do.
+            return
+        elif error is None:
+            future.set_result(result)
+        elif isinstance(error, StopIteration):
+            # asyncio refuses StopIteration in a Future (it would end the
+            # awaiting coroutine silently); report it as what it means here.
+            future.set_exception(RuntimeError(f"unexpected StopIteration: {error!r}"))
+        else:
+            future.set_exception(error)
