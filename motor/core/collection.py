@@ -81,9 +81,10 @@ class AgnosticCollection(MotorBase, metaclass=MotorMeta):
         self._client = database._client
         self._runtime = database._runtime
         self._database = database
-        self.delegate = kwargs.pop("_delegate", None) or Collection(
-            database.delegate, name, **kwargs
-        )
+        delegate = kwargs.pop("_delegate", None)
+        if delegate is None:
+            delegate = Collection(database.delegate, name, **kwargs)
+        self.delegate = delegate
 
     @classmethod
     def _from_delegate(cls, delegate: Any, owner: MotorBase) -> Any:

@@ -57,7 +57,10 @@ class AgnosticDatabase(MotorBase, metaclass=MotorMeta):
     def __init__(self, client: Any, name: str, **kwargs: Any) -> None:
         self._client = client
         self._runtime = client._runtime
-        self.delegate = kwargs.pop("_delegate", None) or Database(client.delegate, name, **kwargs)
+        delegate = kwargs.pop("_delegate", None)
+        if delegate is None:
+            delegate = Database(client.delegate, name, **kwargs)
+        self.delegate = delegate
 
     @property
     def client(self) -> Any:
