@@ -31,8 +31,9 @@ from motor.core.metaprogramming import (
 from motor.frameworks import register_agnostic
 from motor.network.pool import MotorPool
 from motor.runtime.conditions import GreenletCondition
-from motor.runtime.greenlets import LoopRuntime
+from motor.runtime.greenlets import LoopRuntime, current_worker
 from motor.runtime.periodic import LoopPeriodicExecutor
+from motor.runtime.timing import wait_for_future
 
 __all__ = ["AgnosticClient"]
 
@@ -59,6 +60,15 @@ class _LoopMongoClient(MongoClient):
         self._kill_cursors_executor = LoopPeriodicExecutor(  # type: ignore[assignment]
             self._motor_runtime, common.KILL_CURSOR_FREQUENCY, periodic_tasks
         )
+
+    def _resolve_srv(self) -> None:
+        # A mongodb+srv:// URI is resolved on first use, in a worker; the SRV
+        # and TXT lookups block, so a thread does them while the worker waits.
+        if current_worker() is None:
+            super()._resolve_srv()
+            return
+        resolve = super()._resolve_srv
+        wait_for_future(self._motor_runtime.loop.run_in_executor(None, resolve))
 
 
 def _pool_options(kwargs: dict, max_concurrent: Any, max_wait_time: Any) -> None:
