@@ -10,6 +10,7 @@ Generated from the agnostic classes in :mod:`motor.core`.
 """
 
 from motor import _bridge, core  # noqa: F401 - registers the agnostic classes
+from motor import gridfs as _gridfs  # noqa: F401 - registers the GridFS classes
 from motor.errors import MotorPoolTimeout
 from motor.frameworks import ASYNCIO as _FRAMEWORK
 
@@ -25,6 +26,11 @@ AsyncIOMotorRawBatchCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCursor")
 AsyncIOMotorRawBatchCommandCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCommandCursor")
 AsyncIOMotorChangeStream = _FRAMEWORK.motor_class("AgnosticChangeStream")
 AsyncIOMotorClientSession = _FRAMEWORK.motor_class("AgnosticClientSession")
+AsyncIOMotorGridFS = _FRAMEWORK.motor_class("AgnosticGridFS")
+AsyncIOMotorGridFSBucket = _FRAMEWORK.motor_class("AgnosticGridFSBucket")
+AsyncIOMotorGridIn = _FRAMEWORK.motor_class("AgnosticGridIn")
+AsyncIOMotorGridOut = _FRAMEWORK.motor_class("AgnosticGridOut")
+AsyncIOMotorGridOutCursor = _FRAMEWORK.motor_class("AgnosticGridOutCursor")
 
 __all__ = [
     "AsyncIOMotorChangeStream",
@@ -34,6 +40,11 @@ __all__ = [
     "AsyncIOMotorCommandCursor",
     "AsyncIOMotorCursor",
     "AsyncIOMotorDatabase",
+    "AsyncIOMotorGridFS",
+    "AsyncIOMotorGridFSBucket",
+    "AsyncIOMotorGridIn",
+    "AsyncIOMotorGridOut",
+    "AsyncIOMotorGridOutCursor",
     "AsyncIOMotorLatentCommandCursor",
     "AsyncIOMotorRawBatchCommandCursor",
     "AsyncIOMotorRawBatchCursor",

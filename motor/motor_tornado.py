@@ -10,6 +10,7 @@ Generated from the agnostic classes in :mod:`motor.core`.
 """
 
 from motor import _bridge, core  # noqa: F401 - registers the agnostic classes
+from motor import gridfs as _gridfs  # noqa: F401 - registers the GridFS classes
 from motor.errors import MotorPoolTimeout
 from motor.frameworks import TORNADO as _FRAMEWORK
 
@@ -25,6 +26,11 @@ MotorRawBatchCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCursor")
 MotorRawBatchCommandCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCommandCursor")
 MotorChangeStream = _FRAMEWORK.motor_class("AgnosticChangeStream")
 MotorClientSession = _FRAMEWORK.motor_class("AgnosticClientSession")
+MotorGridFS = _FRAMEWORK.motor_class("AgnosticGridFS")
+MotorGridFSBucket = _FRAMEWORK.motor_class("AgnosticGridFSBucket")
+MotorGridIn = _FRAMEWORK.motor_class("AgnosticGridIn")
+MotorGridOut = _FRAMEWORK.motor_class("AgnosticGridOut")
+MotorGridOutCursor = _FRAMEWORK.motor_class("AgnosticGridOutCursor")
 
 __all__ = [
     "MotorChangeStream",
@@ -34,6 +40,11 @@ __all__ = [
     "MotorCommandCursor",
     "MotorCursor",
     "MotorDatabase",
+    "MotorGridFS",
+    "MotorGridFSBucket",
+    "MotorGridIn",
+    "MotorGridOut",
+    "MotorGridOutCursor",
     "MotorLatentCommandCursor",
     "MotorPoolTimeout",
     "MotorRawBatchCommandCursor",
