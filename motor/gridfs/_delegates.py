@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 # Chunks a GridIn keeps before sending them in one insert_many.
-UPLOAD_BUFFER_BYTES = 4 * 1024 * 1024
+UPLOAD_BUFFER_BYTES = 2 * 1024 * 1024
 
 # Bytes of chunks a GridOut asks for per batch (at least one chunk).
 DOWNLOAD_BATCH_BYTES = 2 * 1024 * 1024
