@@ -4,6 +4,10 @@
 * ``.venv-server``: SecantusDB, a GPL test server from PyPI, in a venv of its
   own so that it never mixes with Motor's dependencies.
 
+Also, for the browser test of the example app, Debian's ``chromium`` and
+``chromium-driver`` (:func:`ensure_browser`), installed with apt-get when
+missing and the tools run as root.
+
 Each venv keeps a stamp file; a venv whose stamp no longer matches (because
 setup.py, requirements-test.txt or the set of packages under motor/ changed,
 or the Python did) is updated.
@@ -12,6 +16,7 @@ or the Python did) is updated.
 import hashlib
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 
@@ -21,6 +26,9 @@ SERVER_VENV = os.path.join(ROOT, ".venv-server")
 RUN_DIR = os.path.join(ROOT, ".test-run")  # logs; ignored by git
 SECANTUSDB_REQUIREMENT = "SecantusDB==0.7.0b3"
 STAMP_NAME = ".motor-stamp"
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+BROWSER_PACKAGES = ("chromium", "chromium-driver")
 
 
 def step(message):
@@ -148,3 +156,47 @@ def ensure_envs(install=True):
             fail("%s is missing: run once without --no-install" % DEV_VENV)
         step("--no-install: using the virtualenvs as they are")
     return secantusd or secantusd_default()
+
+
+def _browser_installed():
+    return all(os.access(path, os.X_OK) for path in (CHROMIUM, CHROMEDRIVER))
+
+
+def ensure_browser():
+    """Debian's chromium and chromium-driver, for the example app's browser test.
+
+    Nothing to do (and nothing run) when both are installed. Otherwise, as
+    root on a machine with apt-get: ``apt-get update`` once, then install
+    both packages; a failure stops the run, since it would silently skip the
+    test. Anywhere else the browser test is skipped and this says why.
+    Returns True if the browser is there.
+    """
+    if _browser_installed():
+        step("chromium and chromedriver are installed")
+        return True
+    apt_get = shutil.which("apt-get")
+    if apt_get is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        step("chromium/chromedriver missing and apt-get needs root here: the browser test "
+             "will be skipped (install Debian's %s to run it)" % " and ".join(BROWSER_PACKAGES))
+        return False
+    os.makedirs(RUN_DIR, exist_ok=True)
+    log_path = os.path.join(RUN_DIR, "apt-browser.log")
+    step("installing Debian's %s with apt-get (log: %s)" % (
+        " and ".join(BROWSER_PACKAGES), os.path.relpath(log_path, ROOT)))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    commands = [
+        [apt_get, "update"],
+        [apt_get, "install", "-y", "--no-install-recommends", *BROWSER_PACKAGES],
+    ]
+    with open(log_path, "wb") as log:
+        for command in commands:
+            code = subprocess.call(command, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT, env=env)
+            if code != 0:
+                break
+    if code != 0 or not _browser_installed():
+        with open(log_path, "rb") as log:
+            tail = log.read().decode("utf-8", "replace").splitlines()[-20:]
+        print("\n".join(tail), file=sys.stderr)
+        fail("installing %s failed; full log: %s" % (" and ".join(BROWSER_PACKAGES), log_path))
+    return True

@@ -2,9 +2,11 @@
 """Run Motor's test suite: ``python3 tools/run_tests.py [pytest args...]``.
 
 Creates or updates .venv (Motor editable + test requirements) and
-.venv-server (SecantusDB), starts an in-memory SecantusDB on a free port,
-runs pytest in .venv with the extra arguments, stops the server and exits
-with pytest's code (except "no tests collected", which is a failure here).
+.venv-server (SecantusDB), installs Debian's chromium and chromium-driver for
+the browser test when missing (as root, with apt-get), starts an in-memory
+SecantusDB on a free port, runs pytest in .venv with the extra arguments,
+stops the server and exits with pytest's code (except "no tests collected",
+which is a failure here).
 
 Environment:
   MOTOR_TEST_URI        test against this server instead (e.g. a real mongod
@@ -12,7 +14,7 @@ Environment:
   MOTOR_TEST_SECANTUSD  the secantusd-py launcher to use instead of
                         .venv-server's; tests start TLS/auth servers with it.
 Runner option (taken out of the pytest arguments):
-  --no-install          skip the virtualenv checks for a quick re-run.
+  --no-install          skip the virtualenv and browser checks for a quick re-run.
 """
 
 import os
@@ -72,6 +74,8 @@ def main(argv):
     args = _pytest_args([arg for arg in argv if arg != "--no-install"])
 
     secantusd = _envs.ensure_envs(install=install)
+    if install:
+        _envs.ensure_browser()
     env = dict(os.environ)
     env["MOTOR_TEST_SECANTUSD"] = secantusd
     env.pop("PYTHONHOME", None)
