@@ -16,27 +16,35 @@ Every PyMongo operation, without blocking the loop::
 Pass ``callback=`` (keyword only, called as ``callback(result, error)``)
 instead of awaiting, if you prefer callbacks. ``AsyncIOMotor*`` classes for
 plain asyncio are in :mod:`motor.motor_asyncio`.
+
+The classes here follow Motor's documentation (``to_list`` needs its
+``length``, for one); :mod:`motor.motor_tornado` and :mod:`motor.motor_asyncio`
+are drop-ins for Motor 3.7's. All are generated from the same classes in
+:mod:`motor.core`.
 """
 
+from motor import _bridge, core, gridfs  # noqa: F401 - registers the agnostic classes
 from motor._version import version, version_tuple
 from motor.errors import MotorPoolTimeout
-from motor.motor_tornado import (
-    MotorChangeStream,
-    MotorClient,
-    MotorClientSession,
-    MotorCollection,
-    MotorCommandCursor,
-    MotorCursor,
-    MotorDatabase,
-    MotorGridFS,
-    MotorGridFSBucket,
-    MotorGridIn,
-    MotorGridOut,
-    MotorGridOutCursor,
-    MotorLatentCommandCursor,
-    MotorRawBatchCommandCursor,
-    MotorRawBatchCursor,
-)
+from motor.frameworks import SPEC as _SPEC
+
+_bridge.install()
+
+MotorChangeStream = _SPEC.motor_class("AgnosticChangeStream")
+MotorClient = _SPEC.motor_class("AgnosticClient")
+MotorClientSession = _SPEC.motor_class("AgnosticClientSession")
+MotorCollection = _SPEC.motor_class("AgnosticCollection")
+MotorCommandCursor = _SPEC.motor_class("AgnosticCommandCursor")
+MotorCursor = _SPEC.motor_class("AgnosticCursor")
+MotorDatabase = _SPEC.motor_class("AgnosticDatabase")
+MotorGridFS = _SPEC.motor_class("AgnosticGridFS")
+MotorGridFSBucket = _SPEC.motor_class("AgnosticGridFSBucket")
+MotorGridIn = _SPEC.motor_class("AgnosticGridIn")
+MotorGridOut = _SPEC.motor_class("AgnosticGridOut")
+MotorGridOutCursor = _SPEC.motor_class("AgnosticGridOutCursor")
+MotorLatentCommandCursor = _SPEC.motor_class("AgnosticLatentCommandCursor")
+MotorRawBatchCommandCursor = _SPEC.motor_class("AgnosticRawBatchCommandCursor")
+MotorRawBatchCursor = _SPEC.motor_class("AgnosticRawBatchCursor")
 
 __all__ = [
     "MotorChangeStream",

@@ -1,11 +1,17 @@
 """Tornado and asyncio flavours of Motor's classes, generated from one source.
 
 Each agnostic class (``AgnosticClient``, ``AgnosticCollection``...) is written
-once. A :class:`Framework` makes its twin for one event-loop API on first
-request: ``TORNADO.motor_class("AgnosticClient")`` is ``MotorClient``,
-``ASYNCIO.motor_class("AgnosticClient")`` is ``AsyncIOMotorClient``. The
-flavours differ only in what ``io_loop`` means; both run on an asyncio loop
-underneath, since Tornado 6 does, and their Futures are asyncio Futures.
+once. A :class:`Framework` makes its twin for one API on first request:
+
+- ``SPEC``: ``motor.MotorClient``... the API of Motor's documentation
+  (``../shared/spec``), on Tornado: ``to_list(length)`` needs ``length``.
+- ``TORNADO``: ``motor.motor_tornado.MotorClient``..., a drop-in for Motor
+  3.7 on Tornado: ``to_list()`` may omit ``length``.
+- ``ASYNCIO``: ``motor.motor_asyncio.AsyncIOMotorClient``..., the same for
+  asyncio.
+
+All run on an asyncio loop underneath, since Tornado 6 does, and their
+Futures are asyncio Futures.
 
 .. versionadded:: 4.0
 """
@@ -15,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-__all__ = ["ASYNCIO", "TORNADO", "Framework", "register_agnostic"]
+__all__ = ["ASYNCIO", "SPEC", "TORNADO", "Framework", "register_agnostic"]
 
 _agnostic_classes: dict[str, type] = {}
 
@@ -32,6 +38,8 @@ class Framework:
     name = ""
     prefix = ""
     module = ""
+    # Motor 0.2 made to_list's length mandatory; Motor 3 made it optional.
+    to_list_requires_length = False
 
     def __init__(self) -> None:
         self._classes: dict[str, type] = {}
@@ -65,6 +73,12 @@ class _TornadoFramework(Framework):
         return io_loop, io_loop.asyncio_loop  # type: ignore[attr-defined]
 
 
+class _SpecFramework(_TornadoFramework):
+    name = "spec"
+    module = "motor"
+    to_list_requires_length = True
+
+
 class _AsyncioFramework(Framework):
     name = "asyncio"
     prefix = "AsyncIO"
@@ -81,5 +95,6 @@ class _AsyncioFramework(Framework):
         return io_loop, io_loop
 
 
+SPEC = _SpecFramework()
 TORNADO = _TornadoFramework()
 ASYNCIO = _AsyncioFramework()

@@ -32,7 +32,6 @@ class AgnosticChangeStream(MotorBase, metaclass=MotorMeta):
 
     def __init__(self, target: MotorBase, args: tuple, kwargs: dict) -> None:
         self._client = target._client
-        self._runtime = target._runtime
         self._target = target.delegate
         self._watch_args = (unwrap_args(args, kwargs), kwargs)
         self.delegate: ChangeStream | None = None

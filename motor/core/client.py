@@ -41,10 +41,6 @@ __all__ = ["AgnosticClient"]
 class _LoopMongoClient(MongoClient):
     """The delegate: a MongoClient whose periodic work runs on Motor's loop."""
 
-    def __init__(self, *args: Any, _motor_runtime: LoopRuntime, **kwargs: Any) -> None:
-        self._motor_runtime = _motor_runtime
-        super().__init__(*args, **kwargs)
-
     def _init_background(self, old_pid: int | None = None) -> None:
         super()._init_background(old_pid)
         client_ref = weakref.ref(self)
@@ -58,7 +54,7 @@ class _LoopMongoClient(MongoClient):
 
         # Replaces the thread PyMongo made (never started: connect=False).
         self._kill_cursors_executor = LoopPeriodicExecutor(  # type: ignore[assignment]
-            self._motor_runtime, common.KILL_CURSOR_FREQUENCY, periodic_tasks
+            common.KILL_CURSOR_FREQUENCY, periodic_tasks
         )
 
     def _resolve_srv(self) -> None:
@@ -68,7 +64,7 @@ class _LoopMongoClient(MongoClient):
             super()._resolve_srv()
             return
         resolve = super()._resolve_srv
-        wait_for_future(self._motor_runtime.loop.run_in_executor(None, resolve))
+        wait_for_future(current_worker().runtime.loop.run_in_executor(None, resolve))  # type: ignore[union-attr]
 
 
 def _pool_options(kwargs: dict, max_concurrent: Any, max_wait_time: Any) -> None:
@@ -132,9 +128,12 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
     start_session = AsyncCommand(wrap="AgnosticClientSession")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._io_loop, loop = self._framework.resolve_loop(kwargs.pop("io_loop", None))
-        self._runtime = LoopRuntime.for_loop(loop)
         self._client = self
+        self._io_loop: Any = None
+        self._bound_runtime: LoopRuntime | None = None
+        io_loop = kwargs.pop("io_loop", None)
+        if io_loop is not None:
+            self._bind(io_loop)
         _pool_options(kwargs, kwargs.pop("max_concurrent", None), kwargs.pop("max_wait_time", None))
         # Never connect in the constructor: it would resolve SRV records and
         # start PyMongo's own background thread on the caller's thread.
@@ -145,9 +144,28 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
             connect=False,
             _pool_class=MotorPool,
             _condition_class=GreenletCondition,
-            _motor_runtime=self._runtime,
             **kwargs,
         )
+
+    # -- the loop ------------------------------------------------------------------
+
+    def _bind(self, io_loop: Any) -> LoopRuntime:
+        self._io_loop, loop = self._framework.resolve_loop(io_loop)
+        runtime = self._bound_runtime = LoopRuntime.for_loop(loop)
+        return runtime
+
+    @property
+    def _runtime(self) -> LoopRuntime:
+        # Bound on first use, not in the constructor: a client made at import
+        # time serves the loop that later runs (asyncio.run makes a new one).
+        runtime = self._bound_runtime
+        return runtime if runtime is not None else self._bind(None)
+
+    @property
+    def io_loop(self) -> Any:
+        """The loop this client runs on (bound on first use if not given)."""
+        self._runtime  # noqa: B018 - binds
+        return self._io_loop
 
     # -- connecting ------------------------------------------------------------
 

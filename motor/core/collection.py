@@ -79,7 +79,6 @@ class AgnosticCollection(MotorBase, metaclass=MotorMeta):
 
     def __init__(self, database: Any, name: str, **kwargs: Any) -> None:
         self._client = database._client
-        self._runtime = database._runtime
         self._database = database
         delegate = kwargs.pop("_delegate", None)
         if delegate is None:

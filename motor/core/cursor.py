@@ -57,6 +57,9 @@ class ChainingMethod(MotorAttributeFactory):
         return method
 
 
+_LENGTH_NOT_GIVEN: Any = object()
+
+
 def _check_length(length: Any) -> None:
     if length is not None and (not isinstance(length, int) or isinstance(length, bool) or length < 0):
         raise ValueError(f"length must be None or a non-negative int, not {length!r}")
@@ -74,7 +77,6 @@ class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
     def __init__(self, delegate: Any, owner: MotorBase) -> None:
         self.delegate = delegate
         self._client = owner._client
-        self._runtime = owner._runtime
 
     # -- batches -----------------------------------------------------------------
 
@@ -147,13 +149,21 @@ class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
             return self.delegate._data.popleft()
         return None
 
-    def to_list(self, length: int | None, callback: Any = None) -> Any:
+    def to_list(self, length: Any = _LENGTH_NOT_GIVEN, callback: Any = None) -> Any:
         """A list of up to ``length`` documents (``None``: all of them).
 
-        ``length`` is required: a cursor may be endless (tailable) or huge,
-        so say how many you want. With ``callback``, it is called as
-        ``callback(docs, error)``.
+        In :mod:`motor` ``length`` is required: a cursor may be endless
+        (tailable) or huge, so say how many you want. The Motor 3 drop-ins
+        (:mod:`motor.motor_tornado`, :mod:`motor.motor_asyncio`) default it to
+        None. With ``callback``, it is called as ``callback(docs, error)``.
         """
+        if length is _LENGTH_NOT_GIVEN:
+            if self._framework.to_list_requires_length:
+                raise TypeError(
+                    "to_list() missing required argument 'length': pass the most "
+                    "documents you want, or None for all of them"
+                )
+            length = None
         _check_length(length)
         check_callback(callback)
         return self._runtime.start(self._to_list, (length,), callback=callback)

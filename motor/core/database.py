@@ -56,7 +56,6 @@ class AgnosticDatabase(MotorBase, metaclass=MotorMeta):
 
     def __init__(self, client: Any, name: str, **kwargs: Any) -> None:
         self._client = client
-        self._runtime = client._runtime
         delegate = kwargs.pop("_delegate", None)
         if delegate is None:
             delegate = Database(client.delegate, name, **kwargs)

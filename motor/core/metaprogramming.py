@@ -83,12 +83,21 @@ class MotorBase:
         obj = cls.__new__(cls)
         obj.delegate = delegate
         obj._client = owner._client
-        obj._runtime = owner._runtime
         return obj
+
+    @property
+    def _runtime(self) -> Any:
+        # Through the client, which binds to a loop on first use.
+        return self._client._runtime
+
+    @property
+    def io_loop(self) -> Any:
+        """The loop this object's client runs on (an IOLoop, or an asyncio loop)."""
+        return self._client.io_loop
 
     def get_io_loop(self) -> Any:
         """The loop this object's client runs on (an IOLoop, or an asyncio loop)."""
-        return self._client._io_loop
+        return self._client.io_loop
 
     def _motor_class(self, agnostic_name: str) -> type:
         """This object's flavour of the agnostic class ``agnostic_name``."""

@@ -56,6 +56,36 @@ class _TransactionContext:
                 await self._session.abort_transaction()
 
 
+class _BoundSession:
+    """``with session.bind():`` / ``async with session.bind():``.
+
+    Operations inside pass the session implicitly (PyMongo keeps it in a
+    ContextVar, which Motor copies into its workers).
+    """
+
+    def __init__(self, session: AgnosticClientSession, end_session: bool) -> None:
+        self._session = session
+        self._end_session = end_session
+        self._bound = session.delegate.bind(end_session=False)
+
+    def __enter__(self) -> AgnosticClientSession:
+        self._bound.__enter__()
+        return self._session
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._bound.__exit__(*exc_info)
+        if self._end_session:
+            self._session.end_session()
+
+    async def __aenter__(self) -> AgnosticClientSession:
+        return self.__enter__()
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        self._bound.__exit__(*exc_info)
+        if self._end_session:
+            await self._session.end_session()
+
+
 @register_agnostic
 class AgnosticClientSession(MotorBase, metaclass=MotorMeta):
     """A session; get one with ``await client.start_session()``."""
@@ -81,6 +111,18 @@ class AgnosticClientSession(MotorBase, metaclass=MotorMeta):
     def client(self) -> Any:
         """The MotorClient this session belongs to."""
         return self._client
+
+    def bind(self, end_session: bool = True) -> _BoundSession:
+        """Pass this session implicitly to every operation in the block.
+
+        ::
+
+            async with session.bind():
+                await collection.insert_one({"x": 1})  # session=session implied
+
+        With ``end_session=True`` (the default) the session ends with the block.
+        """
+        return _BoundSession(self, end_session)
 
     def start_transaction(
         self,

@@ -79,7 +79,6 @@ class AgnosticGridFSBucket(MotorBase, metaclass=MotorMeta):
             bucket_name = collection
         check_motor_instance(self, database, "AgnosticDatabase", "database")
         self._client = database._client
-        self._runtime = database._runtime
         self._database = database
         self.delegate = gridfs.GridFSBucket(
             database.delegate,

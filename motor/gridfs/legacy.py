@@ -185,7 +185,6 @@ class AgnosticGridIn(MotorBase, metaclass=MotorMeta):
         """
         check_motor_instance(self, root_collection, "AgnosticCollection", "root_collection")
         self._client = root_collection._client
-        self._runtime = root_collection._runtime
         if delegate is None:
             delegate = LoopGridIn(root_collection.delegate, session=unwrap(session), **kwargs)
         self.delegate = adopt_grid_in(delegate)
@@ -346,7 +345,6 @@ class AgnosticGridOut(MotorBase, metaclass=MotorMeta):
         """
         check_motor_instance(self, root_collection, "AgnosticCollection", "root_collection")
         self._client = root_collection._client
-        self._runtime = root_collection._runtime
         if delegate is None:
             delegate = LoopGridOut(
                 root_collection.delegate, file_id, file_document, session=unwrap(session)
@@ -566,7 +564,6 @@ class AgnosticGridFS(MotorBase, metaclass=MotorMeta):
     def __init__(self, database: Any, collection: str = "fs") -> None:
         check_motor_instance(self, database, "AgnosticDatabase", "database")
         self._client = database._client
-        self._runtime = database._runtime
         self._database = database
         self.delegate = gridfs.GridFS(database.delegate, collection)
 

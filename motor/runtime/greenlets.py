@@ -23,6 +23,7 @@ Typical use, from Motor's generated methods::
 from __future__ import annotations
 
 import contextvars
+from asyncio import _get_running_loop
 import threading
 import weakref
 from typing import Any, Callable
@@ -151,14 +152,22 @@ class LoopRuntime:
     # -- thread affinity -----------------------------------------------------
 
     def check_thread(self) -> None:
-        """Bind to the calling thread on first use; refuse any other thread."""
+        """Bind to the calling thread on first use; refuse other threads and loops."""
         ident = threading.get_ident()
-        if self.thread_id == ident:
-            return
-        if self.thread_id is None:
+        if self.thread_id != ident:
+            if self.thread_id is not None:
+                self._wrong_thread(ident)
             self.thread_id = ident
             self.hub = _hub_greenlet()
-            return
+        running = _get_running_loop()
+        if running is not None and running is not self.loop:
+            raise RuntimeError(
+                f"This Motor client is bound to event loop {self.loop!r}, but was "
+                f"used from another loop, {running!r}. A client serves the loop it "
+                "was first used on (or its io_loop): make one client per loop."
+            )
+
+    def _wrong_thread(self, ident: int) -> None:
         raise RuntimeError(
             f"Motor was called from thread {threading.current_thread().name!r} "
             f"(id {ident}), but this client's IOLoop runs on thread id "

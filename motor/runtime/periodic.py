@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from motor.runtime.greenlets import LoopRuntime
+from motor.runtime.greenlets import LoopRuntime, current_worker
 
 __all__ = ["LoopPeriodicExecutor"]
 
@@ -28,8 +28,8 @@ class LoopPeriodicExecutor:
     ``target`` returns False to stop. Runs never overlap.
     """
 
-    def __init__(self, runtime: LoopRuntime, interval: float, target: Callable[[], bool]):
-        self._runtime = runtime
+    def __init__(self, interval: float, target: Callable[[], bool]):
+        self._runtime: LoopRuntime | None = None
         self._interval = interval
         self._target = target
         self._timer: Any = None
@@ -37,15 +37,20 @@ class LoopPeriodicExecutor:
         self._stopped = True
 
     def open(self) -> None:
+        """Start ticking on the loop of the worker calling this."""
+        worker = current_worker()
+        if worker is None:
+            raise RuntimeError("Motor's periodic tasks start from a Motor worker")
+        self._runtime = worker.runtime
         if self._stopped:
             self._stopped = False
-            self._runtime.call_soon_any_thread(self._schedule)
+            self._schedule()
 
     def close(self, dummy: Any = None) -> None:
         # Also PyMongo's weakref callback, hence the ignored argument.
         self._stopped = True
         timer, self._timer = self._timer, None
-        if timer is not None:
+        if timer is not None and self._runtime is not None:
             self._runtime.call_soon_any_thread(timer.cancel)
 
     def join(self, timeout: float | None = None) -> None:
@@ -53,7 +58,7 @@ class LoopPeriodicExecutor:
 
     def wake(self) -> None:
         """Run soon instead of at the next tick."""
-        if not self._stopped:
+        if not self._stopped and self._runtime is not None:
             self._runtime.call_soon_any_thread(self._tick)
 
     def _schedule(self) -> None:
