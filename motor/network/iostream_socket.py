@@ -136,9 +136,10 @@ def _resolve(host: str, port: int, timeout: float | None) -> list[tuple[int, Any
     # As PyMongo does: 'localhost' is tried over IPv4 only (slow ::1 connects).
     family = socket.AF_INET if host == "localhost" or not socket.has_ipv6 else socket.AF_UNSPEC
     loop = current_worker().runtime.loop  # type: ignore[union-attr]
-    infos = wait_for_future(
-        loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM), timeout
+    lookup = loop.run_in_executor(
+        None, socket.getaddrinfo, host, port, family, socket.SOCK_STREAM
     )
+    infos = wait_for_future(lookup, timeout)
     return [(af, sockaddr) for af, _type, _proto, _name, sockaddr in infos]
 
 
