@@ -97,22 +97,17 @@ def make_png(width: int, height: int, rgb: tuple) -> bytes:
 
 
 def make_wav(path: str) -> None:
-    """Two minutes of a quiet 440 Hz tone: 16-bit mono, about 5 MB."""
-    period = SAMPLE_RATE // 441 * 1  # samples in a few cycles, repeated
+    """Two minutes of a quiet 441 Hz tone: 16-bit mono, about 5 MB."""
+    samples_per_cycle = SAMPLE_RATE // 441  # 50: the cycle repeats exactly
     cycle = b"".join(
-        struct.pack("<h", int(3000 * math.sin(2 * math.pi * 441 * n / SAMPLE_RATE)))
-        for n in range(period * 50)
+        struct.pack("<h", int(3000 * math.sin(2 * math.pi * n / samples_per_cycle)))
+        for n in range(samples_per_cycle)
     )
-    total = SAMPLE_RATE * WAV_SECONDS * 2
     with wave.open(path, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(SAMPLE_RATE)
-        written = 0
-        while written < total:
-            piece = cycle[: total - written]
-            out.writeframes(piece)
-            written += len(piece)
+        out.writeframes(cycle * (SAMPLE_RATE * WAV_SECONDS // samples_per_cycle))
 
 
 def browser(profile: str):
