@@ -218,7 +218,8 @@ async def test_unsatisfiable_multiple_and_foreign_ranges(http, bucket, db):
     n = len(DATA)
     async with serving(app_for(db)) as base:
         url = base + "/fs/u.bin"
-        for header in (f"bytes={n}-", f"bytes={n + 10}-{n + 20}", "bytes=-0", "bytes=99999999999999999999999-"):
+        huge = "9" * 30
+        for header in (f"bytes={n}-", f"bytes={n + 10}-{n + 20}", "bytes=-0", f"bytes={huge}-"):
             response = await get(http, url, Range=header)
             assert response.code == 416, header
             assert response.headers["Content-Range"] == f"bytes */{n}"

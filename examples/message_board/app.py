@@ -90,7 +90,8 @@ class UploadsHandler(BaseHandler):
             content_type = (grid_out.metadata or {}).get("contentType", "application/octet-stream")
             entries.append(
                 {
-                    "url": f"/files/{grid_out._id}/{tornado.escape.url_escape(grid_out.filename, plus=False)}",
+                    "url": f"/files/{grid_out._id}/"
+                    + tornado.escape.url_escape(grid_out.filename, plus=False),
                     "name": grid_out.filename,
                     "kind": media_kind(content_type),
                     "length": grid_out.length,

@@ -157,11 +157,15 @@ class AgnosticGridIn(MotorBase, metaclass=MotorMeta):
         "contentType", "MIME type of this file (the ``contentType`` field).", writable=True
     )
     chunk_size = GridInField("chunkSize", "Chunk size of this file, in bytes.")
-    length = GridInField("length", "Length of this file in bytes; readable once closed.", closed_only=True)
+    length = GridInField(
+        "length", "Length of this file in bytes; readable once closed.", closed_only=True
+    )
     upload_date = GridInField(
         "uploadDate", "When this file was stored; readable once closed.", closed_only=True
     )
-    md5 = GridInField("md5", "MD5 of the content, if one was stored (PyMongo no longer does).", closed_only=True)
+    md5 = GridInField(
+        "md5", "MD5 of the content, if one was stored (PyMongo no longer does).", closed_only=True
+    )
     closed = ReadOnlyProperty()
 
     read = DelegateMethod()
