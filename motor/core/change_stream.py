@@ -47,13 +47,26 @@ class AgnosticChangeStream(MotorBase, metaclass=MotorMeta):
         return self.delegate
 
     def _next(self) -> Any:
-        return self._started().next()
+        # PyMongo's next() waits in a loop of getMores; looping here instead
+        # lets close() from another task end the wait after the current one.
+        while not self._closed:
+            change = self._started().try_next()
+            if change is not None:
+                return change
+            if not self.delegate.alive:  # type: ignore[union-attr]
+                break
+        raise StopAsyncIteration
 
     def _try_next(self) -> Any:
+        if self._closed:
+            return None
         return self._started().try_next()
 
     def next(self, callback: Any = None) -> Any:
-        """The next change, waiting for one: a Future, or ``callback(change, error)``."""
+        """The next change, waiting for one: a Future, or ``callback(change, error)``.
+
+        Raises StopAsyncIteration once the stream is closed.
+        """
         check_callback(callback)
         return self._runtime.start(self._next, callback=callback)
 
@@ -85,12 +98,7 @@ class AgnosticChangeStream(MotorBase, metaclass=MotorMeta):
         return self
 
     async def __anext__(self) -> Any:
-        if not self.alive:
-            raise StopAsyncIteration
-        try:
-            return await self.next()
-        except StopIteration:
-            raise StopAsyncIteration from None
+        return await self.next()
 
     async def __aenter__(self) -> Any:
         await self._runtime.start(self._started)

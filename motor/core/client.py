@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import numbers
 import weakref
 from typing import Any
@@ -33,7 +34,7 @@ from motor.network.pool import MotorPool
 from motor.runtime.conditions import GreenletCondition
 from motor.runtime.greenlets import LoopRuntime, current_worker
 from motor.runtime.periodic import LoopPeriodicExecutor
-from motor.runtime.timing import wait_for_future
+from motor.runtime.timing import run_in_thread
 
 __all__ = ["AgnosticClient"]
 
@@ -53,18 +54,39 @@ class _LoopMongoClient(MongoClient):
             return True
 
         # Replaces the thread PyMongo made (never started: connect=False).
-        self._kill_cursors_executor = LoopPeriodicExecutor(  # type: ignore[assignment]
-            common.KILL_CURSOR_FREQUENCY, periodic_tasks
-        )
+        executor = LoopPeriodicExecutor(common.KILL_CURSOR_FREQUENCY, periodic_tasks)
+        runtime = self.__dict__.get("_motor_runtime")
+        if runtime is not None:
+            # Made again after resolving mongodb+srv://, from _get_topology.
+            executor.bind(runtime)
+        self._kill_cursors_executor = executor  # type: ignore[assignment]
 
-    def _resolve_srv(self) -> None:
-        # A mongodb+srv:// URI is resolved on first use, in a worker; the SRV
-        # and TXT lookups block, so a thread does them while the worker waits.
-        if current_worker() is None:
-            super()._resolve_srv()
+    def _get_topology(self) -> Any:
+        if self._opened:
+            return self._topology
+        # Opening starts PyMongo's monitor threads (Thread.start waits for
+        # each thread to run) and resolves mongodb+srv:// records: blocking
+        # work, so a thread does it while the worker waits.
+        worker = current_worker()
+        if worker is not None:
+            self._motor_runtime = worker.runtime
+            if "_kill_cursors_executor" in self.__dict__:
+                self._kill_cursors_executor.bind(worker.runtime)
+        return run_in_thread(super()._get_topology)
+
+    def close(self) -> None:
+        # PyMongo's close ends sessions and kills cursors over Motor's
+        # connections (worker I/O), then closes the topology, which may join
+        # its event thread: that last step goes to a thread.
+        topology = self._topology
+        if current_worker() is None or topology is None:
+            super().close()
             return
-        resolve = super()._resolve_srv
-        wait_for_future(current_worker().runtime.loop.run_in_executor(None, resolve))  # type: ignore[union-attr]
+        topology.close = functools.partial(run_in_thread, type(topology).close, topology)
+        try:
+            super().close()
+        finally:
+            del topology.close
 
 
 def _pool_options(kwargs: dict, max_concurrent: Any, max_wait_time: Any) -> None:

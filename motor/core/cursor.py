@@ -136,18 +136,18 @@ class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
         raise StopAsyncIteration
 
     def next(self, callback: Any = None) -> Any:
-        """The next document, or None at the end: a Future, or ``callback(doc, error)``."""
+        """The next document: a Future, or ``callback(doc, error)``.
+
+        Raises StopAsyncIteration when there are no more, as Motor 3 does.
+        """
         check_callback(callback)
-        if callback is not None:
-            self._runtime.start(self._next_in_worker, callback=callback)
-            return None
-        return self._runtime.start(self._next_in_worker)
+        return self._runtime.start(self._next_in_worker, callback=callback)
 
     def _next_in_worker(self) -> Any:
         data = self.delegate._data
         if data or (self._has_more_on_server() and self._refresh()):
             return self.delegate._data.popleft()
-        return None
+        raise StopAsyncIteration
 
     def to_list(self, length: Any = _LENGTH_NOT_GIVEN, callback: Any = None) -> Any:
         """A list of up to ``length`` documents (``None``: all of them).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from motor.runtime.greenlets import LoopRuntime, current_worker
+from motor.runtime.greenlets import LoopRuntime
 
 __all__ = ["LoopPeriodicExecutor"]
 
@@ -36,15 +36,17 @@ class LoopPeriodicExecutor:
         self._running = False
         self._stopped = True
 
+    def bind(self, runtime: LoopRuntime) -> None:
+        """Tick on ``runtime``'s loop (set before :meth:`open`)."""
+        self._runtime = runtime
+
     def open(self) -> None:
-        """Start ticking on the loop of the worker calling this."""
-        worker = current_worker()
-        if worker is None:
-            raise RuntimeError("Motor's periodic tasks start from a Motor worker")
-        self._runtime = worker.runtime
+        """Start ticking; callable from any thread once bound."""
+        if self._runtime is None:
+            raise RuntimeError("Motor's periodic tasks need a loop: bind() first")
         if self._stopped:
             self._stopped = False
-            self._schedule()
+            self._runtime.call_soon_any_thread(self._schedule)
 
     def close(self, dummy: Any = None) -> None:
         # Also PyMongo's weakref callback, hence the ignored argument.

@@ -23,7 +23,7 @@ from typing import Any
 
 from motor.runtime.greenlets import Wait, current_worker, suspend_until
 
-__all__ = ["install", "sleep", "wait_for_future"]
+__all__ = ["install", "run_in_thread", "sleep", "wait_for_future"]
 
 _real_sleep = time.sleep
 
@@ -61,6 +61,19 @@ def wait_for_future(future: Any, timeout: float | None = None) -> Any:
             if timer is not None:
                 timer.cancel()
     return future.result()
+
+
+def run_in_thread(fn: Any, *args: Any) -> Any:
+    """Run a blocking ``fn(*args)`` in the loop's executor; park the worker meanwhile.
+
+    For the few PyMongo steps that block on threads, not sockets: starting
+    monitor threads (``Thread.start`` waits for the thread) and joining them.
+    Outside a worker, just calls ``fn(*args)``.
+    """
+    worker = current_worker()
+    if worker is None:
+        return fn(*args)
+    return wait_for_future(worker.runtime.loop.run_in_executor(None, fn, *args))
 
 
 class _TimeModule(types.ModuleType):
