@@ -40,6 +40,10 @@ setup(
         "greenlet>=3.0",
         "tornado>=6.0,<7",
     ],
+    extras_require={
+        # Client-side field level encryption (MotorClientEncryption).
+        "encryption": ["pymongo[encryption]>=4.20,<4.21"],
+    },
     keywords=["mongo", "mongodb", "pymongo", "tornado", "async"],
     classifiers=[
         "Development Status :: 3 - Alpha",

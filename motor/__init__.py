@@ -32,6 +32,7 @@ _bridge.install()
 
 MotorChangeStream = _SPEC.motor_class("AgnosticChangeStream")
 MotorClient = _SPEC.motor_class("AgnosticClient")
+MotorClientEncryption = _SPEC.motor_class("AgnosticClientEncryption")
 MotorClientSession = _SPEC.motor_class("AgnosticClientSession")
 MotorCollection = _SPEC.motor_class("AgnosticCollection")
 MotorCommandCursor = _SPEC.motor_class("AgnosticCommandCursor")
@@ -49,6 +50,7 @@ MotorRawBatchCursor = _SPEC.motor_class("AgnosticRawBatchCursor")
 __all__ = [
     "MotorChangeStream",
     "MotorClient",
+    "MotorClientEncryption",
     "MotorClientSession",
     "MotorCollection",
     "MotorCommandCursor",

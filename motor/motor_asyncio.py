@@ -25,6 +25,7 @@ AsyncIOMotorLatentCommandCursor = _FRAMEWORK.motor_class("AgnosticLatentCommandC
 AsyncIOMotorRawBatchCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCursor")
 AsyncIOMotorRawBatchCommandCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCommandCursor")
 AsyncIOMotorChangeStream = _FRAMEWORK.motor_class("AgnosticChangeStream")
+AsyncIOMotorClientEncryption = _FRAMEWORK.motor_class("AgnosticClientEncryption")
 AsyncIOMotorClientSession = _FRAMEWORK.motor_class("AgnosticClientSession")
 AsyncIOMotorGridFS = _FRAMEWORK.motor_class("AgnosticGridFS")
 AsyncIOMotorGridFSBucket = _FRAMEWORK.motor_class("AgnosticGridFSBucket")
@@ -35,6 +36,7 @@ AsyncIOMotorGridOutCursor = _FRAMEWORK.motor_class("AgnosticGridOutCursor")
 __all__ = [
     "AsyncIOMotorChangeStream",
     "AsyncIOMotorClient",
+    "AsyncIOMotorClientEncryption",
     "AsyncIOMotorClientSession",
     "AsyncIOMotorCollection",
     "AsyncIOMotorCommandCursor",

@@ -25,6 +25,7 @@ MotorLatentCommandCursor = _FRAMEWORK.motor_class("AgnosticLatentCommandCursor")
 MotorRawBatchCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCursor")
 MotorRawBatchCommandCursor = _FRAMEWORK.motor_class("AgnosticRawBatchCommandCursor")
 MotorChangeStream = _FRAMEWORK.motor_class("AgnosticChangeStream")
+MotorClientEncryption = _FRAMEWORK.motor_class("AgnosticClientEncryption")
 MotorClientSession = _FRAMEWORK.motor_class("AgnosticClientSession")
 MotorGridFS = _FRAMEWORK.motor_class("AgnosticGridFS")
 MotorGridFSBucket = _FRAMEWORK.motor_class("AgnosticGridFSBucket")
@@ -35,6 +36,7 @@ MotorGridOutCursor = _FRAMEWORK.motor_class("AgnosticGridOutCursor")
 __all__ = [
     "MotorChangeStream",
     "MotorClient",
+    "MotorClientEncryption",
     "MotorClientSession",
     "MotorCollection",
     "MotorCommandCursor",

@@ -23,6 +23,10 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEV_VENV = os.path.join(ROOT, ".venv")
 SERVER_VENV = os.path.join(ROOT, ".venv-server")
+# Motor 3.7.1, the API motor.motor_tornado / motor.motor_asyncio stand in for:
+# the drop-in tests read its source, the benchmarks run it as a competitor.
+MOTOR3_VENV = os.path.join(ROOT, ".venv-motor3")
+MOTOR3_REQUIREMENT = "motor==3.7.1"
 RUN_DIR = os.path.join(ROOT, ".test-run")  # logs; ignored by git
 SECANTUSDB_REQUIREMENT = "SecantusDB==0.7.0b3"
 STAMP_NAME = ".motor-stamp"
@@ -138,6 +142,21 @@ def ensure_server_venv():
                  SECANTUSDB_REQUIREMENT + " (takes a minute the first time)")
 
 
+def ensure_motor3_venv():
+    """.venv-motor3 with Motor 3.7.1 (and its PyMongo), for comparison only."""
+    _ensure_venv(MOTOR3_VENV, _stamp(MOTOR3_REQUIREMENT.encode()), [MOTOR3_REQUIREMENT],
+                 MOTOR3_REQUIREMENT)
+
+
+def motor3_source_dir():
+    """Where .venv-motor3 keeps Motor 3's package (None if not installed)."""
+    pattern = os.path.join(MOTOR3_VENV, "lib", "python3*", "site-packages", "motor")
+    import glob
+
+    found = sorted(glob.glob(pattern))
+    return found[-1] if found else None
+
+
 def ensure_envs(install=True):
     """Make sure .venv and the SecantusDB launcher exist; returns the launcher.
 
@@ -149,6 +168,7 @@ def ensure_envs(install=True):
     secantusd = os.environ.get("MOTOR_TEST_SECANTUSD")
     if install:
         ensure_dev_venv()
+        ensure_motor3_venv()
         if not secantusd:
             ensure_server_venv()
     else:

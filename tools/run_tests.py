@@ -78,6 +78,9 @@ def main(argv):
         _envs.ensure_browser()
     env = dict(os.environ)
     env["MOTOR_TEST_SECANTUSD"] = secantusd
+    motor3 = _envs.motor3_source_dir()
+    if motor3 and "MOTOR_TEST_MOTOR3_DIR" not in env:
+        env["MOTOR_TEST_MOTOR3_DIR"] = motor3
     env.pop("PYTHONHOME", None)
 
     server = None

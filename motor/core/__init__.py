@@ -16,11 +16,13 @@ from motor.core.cursor import (
     AgnosticRawBatchCursor,
 )
 from motor.core.database import AgnosticDatabase
+from motor.core.encryption import AgnosticClientEncryption
 from motor.core.session import AgnosticClientSession
 
 __all__ = [
     "AgnosticChangeStream",
     "AgnosticClient",
+    "AgnosticClientEncryption",
     "AgnosticClientSession",
     "AgnosticCollection",
     "AgnosticCommandCursor",

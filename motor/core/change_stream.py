@@ -17,7 +17,13 @@ from typing import Any
 
 from pymongo.change_stream import ChangeStream
 
-from motor.core.metaprogramming import MotorBase, MotorMeta, check_callback, unwrap_args
+from motor.core.metaprogramming import (
+    MotorBase,
+    MotorMeta,
+    async_method,
+    check_callback,
+    unwrap_args,
+)
 from motor.frameworks import register_agnostic
 
 __all__ = ["AgnosticChangeStream"]
@@ -62,6 +68,7 @@ class AgnosticChangeStream(MotorBase, metaclass=MotorMeta):
             return None
         return self._started().try_next()
 
+    @async_method
     def next(self, callback: Any = None) -> Any:
         """The next change, waiting for one: a Future, or ``callback(change, error)``.
 
@@ -70,11 +77,13 @@ class AgnosticChangeStream(MotorBase, metaclass=MotorMeta):
         check_callback(callback)
         return self._runtime.start(self._next, callback=callback)
 
+    @async_method
     def try_next(self, callback: Any = None) -> Any:
         """The next change, or None if there is none yet (one getMore at most)."""
         check_callback(callback)
         return self._runtime.start(self._try_next, callback=callback)
 
+    @async_method
     def close(self, callback: Any = None) -> Any:
         """Close the stream (and its server cursor)."""
         check_callback(callback)

@@ -27,6 +27,7 @@ from motor.core.metaprogramming import (
     MotorBase,
     MotorMeta,
     ReadOnlyProperty,
+    async_method,
     check_callback,
 )
 from motor.frameworks import register_agnostic
@@ -191,6 +192,7 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
 
     # -- connecting ------------------------------------------------------------
 
+    @async_method
     def open(self, callback: Any = None) -> Any:
         """Connect: a Future resolving to this client once a server answers.
 
@@ -230,13 +232,15 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
         descriptions = self.delegate._topology.description.server_descriptions()
         return any(sd.is_server_type_known for sd in descriptions.values())
 
-    def close(self) -> Any:
+    @async_method
+    def close(self, callback: Any = None) -> Any:
         """End sessions, close connections and stop monitoring.
 
         Returns a Future that is done once everything is closed; awaiting it
         is optional.
         """
-        return self._runtime.start(self.delegate.close)
+        check_callback(callback)
+        return self._runtime.start(self.delegate.close, callback=callback)
 
     def sync_client(self) -> MongoClient:
         """A blocking PyMongo MongoClient with this client's configuration."""

@@ -30,6 +30,7 @@ from motor.core.metaprogramming import (
     MotorBase,
     MotorMeta,
     ReadOnlyProperty,
+    async_method,
     check_callback,
     unwrap_args,
 )
@@ -135,6 +136,7 @@ class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
             return self.delegate._data.popleft()
         raise StopAsyncIteration
 
+    @async_method
     def next(self, callback: Any = None) -> Any:
         """The next document: a Future, or ``callback(doc, error)``.
 
@@ -149,6 +151,7 @@ class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
             return self.delegate._data.popleft()
         raise StopAsyncIteration
 
+    @async_method
     def to_list(self, length: Any = _LENGTH_NOT_GIVEN, callback: Any = None) -> Any:
         """A list of up to ``length`` documents (``None``: all of them).
 
@@ -364,11 +367,13 @@ class AgnosticLatentCommandCursor(AgnosticCommandCursor):
         self._start_if_needed()
         return self.delegate.try_next()
 
+    @async_method
     def try_next(self, callback: Any = None) -> Any:
         """The next document if one is ready, else None, without waiting for more."""
         check_callback(callback)
         return self._runtime.start(self._try_next, callback=callback)
 
+    @async_method
     def close(self, callback: Any = None) -> Any:
         """Close the cursor (never running the command if it has not run)."""
         check_callback(callback)

@@ -21,7 +21,9 @@ objects come back as the twin of the caller's own flavour.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import inspect
 from typing import Any, Callable
 
 __all__ = [
@@ -35,8 +37,10 @@ __all__ = [
     "MotorMeta",
     "ReadOnlyProperty",
     "ReadWriteProperty",
+    "async_method",
     "callback_note",
     "check_callback",
+    "coroutine_method",
     "unwrap_args",
 ]
 
@@ -52,6 +56,53 @@ callback_note = """
 def check_callback(callback: Any) -> None:
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be a callable taking (result, error), not {callback!r}")
+
+
+def async_method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a hand-written method that takes ``callback=`` and returns a Future.
+
+    Appends the callback convention to its docstring, as the generated
+    methods have it.
+    """
+    fn.__doc__ = (fn.__doc__ or "") + callback_note
+    fn.motor_async = True  # type: ignore[attr-defined]
+    return fn
+
+
+def coroutine_method(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Give a hand-written ``async def`` method Motor's calling convention.
+
+    The method then returns a Future (a Task on the client's loop), or, given
+    ``callback=``, returns None and calls ``callback(result, error)``.
+    """
+
+    @functools.wraps(fn)
+    def method(self: Any, *args: Any, callback: Any = None, **kwargs: Any) -> Any:
+        check_callback(callback)
+        runtime = self._runtime
+        runtime.check_thread()
+        task = runtime.loop.create_task(fn(self, *args, **kwargs))
+        if callback is None:
+            return task
+        task.add_done_callback(functools.partial(_call_back_with_task, callback))
+        return None
+
+    signature = inspect.signature(fn)
+    callback_param = inspect.Parameter("callback", inspect.Parameter.KEYWORD_ONLY, default=None)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), callback_param],
+        return_annotation=inspect.Signature.empty,
+    )
+    return async_method(method)
+
+
+def _call_back_with_task(callback: Callable[[Any, Any], Any], task: Any) -> None:
+    if task.cancelled():
+        callback(None, asyncio.CancelledError())
+    elif task.exception() is not None:
+        callback(None, task.exception())
+    else:
+        callback(task.result(), None)
 
 
 class MotorBase:

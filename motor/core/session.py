@@ -29,6 +29,7 @@ from motor.core.metaprogramming import (
     MotorBase,
     MotorMeta,
     ReadOnlyProperty,
+    coroutine_method,
 )
 from motor.frameworks import register_agnostic
 
@@ -144,20 +145,21 @@ class AgnosticClientSession(MotorBase, metaclass=MotorMeta):
         )
         return _TransactionContext(self)
 
+    @coroutine_method
     async def with_transaction(
         self,
-        coroutine_function: Callable[[Any], Awaitable[Any]],
+        coro: Callable[[Any], Awaitable[Any]],
         read_concern: Any = None,
         write_concern: Any = None,
         read_preference: Any = None,
         max_commit_time_ms: int | None = None,
     ) -> Any:
-        """Run ``await coroutine_function(session)`` in a transaction and commit.
+        """Run ``await coro(session)`` in a transaction and commit.
 
         Retries the whole transaction on a ``TransientTransactionError`` and
         the commit on an ``UnknownTransactionCommitResult``, for up to 120 s,
         as MongoDB's convenient-transactions specification says. Returns what
-        ``coroutine_function`` returned.
+        ``coro`` returned.
         """
         started = time.monotonic()
 
@@ -167,7 +169,7 @@ class AgnosticClientSession(MotorBase, metaclass=MotorMeta):
         while True:
             self.start_transaction(read_concern, write_concern, read_preference, max_commit_time_ms)
             try:
-                result = await coroutine_function(self)
+                result = await coro(self)
             except BaseException as exc:
                 if self.in_transaction:
                     await self.abort_transaction()

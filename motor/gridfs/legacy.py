@@ -40,6 +40,7 @@ from motor.core.metaprogramming import (
     MotorMeta,
     ReadOnlyProperty,
     check_callback,
+    coroutine_method,
     unwrap,
 )
 from motor.frameworks import register_agnostic
@@ -423,6 +424,7 @@ class AgnosticGridOut(MotorBase, metaclass=MotorMeta):
             self._runtime.start(chunks.close, callback=_log_failure)
         return position
 
+    @coroutine_method
     async def stream_to_handler(self, request_handler: Any) -> None:
         """Write the rest of this file to a Tornado RequestHandler, chunk by chunk.
 
