@@ -21,15 +21,31 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-__all__ = ["ASYNCIO", "SPEC", "TORNADO", "Framework", "register_agnostic"]
+__all__ = ["ASYNCIO", "SPEC", "TORNADO", "Framework", "register_agnostic", "spec_mixin"]
 
 _agnostic_classes: dict[str, type] = {}
+_spec_mixins: dict[str, type] = {}
 
 
 def register_agnostic(cls: type) -> type:
     """Class decorator: make ``cls`` available to every framework by name."""
     _agnostic_classes[cls.__name__] = cls
     return cls
+
+
+def spec_mixin(agnostic_name: str) -> Any:
+    """Class decorator: add a mixin's methods to the ``SPEC`` twin of ``agnostic_name``.
+
+    The spec's API (``insert``, ``update``, ``aggregate`` returning a result
+    document...) lives in mixins so that the Motor 3 drop-ins stay exactly
+    Motor 3's. A mixin must be registered before its twin is first made.
+    """
+
+    def register(mixin: type) -> type:
+        _spec_mixins[agnostic_name] = mixin
+        return mixin
+
+    return register
 
 
 class Framework:
@@ -49,9 +65,13 @@ class Framework:
         if cls is None:
             agnostic = _agnostic_classes[agnostic_name]
             name = self.prefix + agnostic.__motor_class_name__  # type: ignore[attr-defined]
-            cls = type(agnostic)(name, (agnostic,), {"_framework": self, "__module__": self.module})
+            bases = self._bases(agnostic_name, agnostic)
+            cls = type(agnostic)(name, bases, {"_framework": self, "__module__": self.module})
             self._classes[agnostic_name] = cls
         return cls
+
+    def _bases(self, agnostic_name: str, agnostic: type) -> tuple[type, ...]:
+        return (agnostic,)
 
     def resolve_loop(self, io_loop: Any) -> tuple[Any, asyncio.AbstractEventLoop]:
         """Return (the io_loop to report, the asyncio loop to run on)."""
@@ -77,6 +97,10 @@ class _SpecFramework(_TornadoFramework):
     name = "spec"
     module = "motor"
     to_list_requires_length = True
+
+    def _bases(self, agnostic_name: str, agnostic: type) -> tuple[type, ...]:
+        mixin = _spec_mixins.get(agnostic_name)
+        return (agnostic,) if mixin is None else (mixin, agnostic)
 
 
 class _AsyncioFramework(Framework):
