@@ -179,3 +179,26 @@ async def test_srv_lookup_runs_off_the_loop(monkeypatch, uri):
         await client.close()
     assert ticker.stop() >= 5
     assert lookups and threading.get_ident() not in lookups
+
+
+async def test_min_pool_size_connections_are_opened_on_the_loop(make_client):
+    client = make_client(minPoolSize=3)
+    await client.open()
+    pool = next(iter(client.delegate._topology._servers.values())).pool
+    deadline = time.monotonic() + 5
+    while len(pool.conns) < 3 and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert len(pool.conns) == 3
+    # They are Motor's connections: IOStreams owned by the loop.
+    assert all(type(conn.conn.get_conn).__name__ == "IOStreamSocket" for conn in pool.conns)
+
+
+async def test_idle_connections_past_max_idle_time_are_pruned(make_client):
+    client = make_client(maxIdleTimeMS=200)
+    await asyncio.gather(*[client.admin.command("ping") for _ in range(5)])
+    pool = next(iter(client.delegate._topology._servers.values())).pool
+    assert len(pool.conns) >= 2
+    deadline = time.monotonic() + 5
+    while pool.conns and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not pool.conns
