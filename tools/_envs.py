@@ -157,7 +157,7 @@ def motor3_source_dir():
     return found[-1] if found else None
 
 
-def ensure_envs(install=True):
+def ensure_envs(install=True, motor3=True):
     """Make sure .venv and the SecantusDB launcher exist; returns the launcher.
 
     With install=False only check. $MOTOR_TEST_SECANTUSD names a launcher of
@@ -168,7 +168,8 @@ def ensure_envs(install=True):
     secantusd = os.environ.get("MOTOR_TEST_SECANTUSD")
     if install:
         ensure_dev_venv()
-        ensure_motor3_venv()
+        if motor3:
+            ensure_motor3_venv()
         if not secantusd:
             ensure_server_venv()
     else:

@@ -28,7 +28,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, _terminated)
     install = "--no-install" not in argv
     args = [arg for arg in argv if arg != "--no-install"]
-    secantusd = _envs.ensure_envs(install=install)
+    secantusd = _envs.ensure_envs(install=install, motor3=False)
 
     servers = _envs.load_servers()
     storage = os.path.join(DEMO_DATA, "db")
