@@ -24,6 +24,7 @@ are drop-ins for Motor 3.7's. All are generated from the same classes in
 """
 
 from motor import _bridge, core, gridfs  # noqa: F401 - registers the agnostic classes
+from motor import spec  # noqa: F401 - registers the spec's mixins before the classes are made
 from motor._version import version, version_tuple
 from motor.errors import MotorPoolTimeout
 from motor.frameworks import SPEC as _SPEC
@@ -46,6 +47,12 @@ MotorGridOutCursor = _SPEC.motor_class("AgnosticGridOutCursor")
 MotorLatentCommandCursor = _SPEC.motor_class("AgnosticLatentCommandCursor")
 MotorRawBatchCommandCursor = _SPEC.motor_class("AgnosticRawBatchCommandCursor")
 MotorRawBatchCursor = _SPEC.motor_class("AgnosticRawBatchCursor")
+MotorReplicaSetClient = _SPEC.motor_class("AgnosticReplicaSetClient")
+
+# The spec's deprecated helper and its refused connection classes.
+Op = spec.Op
+MotorConnection = spec.MotorConnection
+MotorReplicaSetConnection = spec.MotorReplicaSetConnection
 
 __all__ = [
     "MotorChangeStream",
@@ -65,6 +72,8 @@ __all__ = [
     "MotorPoolTimeout",
     "MotorRawBatchCommandCursor",
     "MotorRawBatchCursor",
+    "MotorReplicaSetClient",
+    "Op",
     "version",
     "version_tuple",
 ]

@@ -1,0 +1,401 @@
+"""The spec's options, expressed in PyMongo 4's terms.
+
+The spec (Motor 0.2 over PyMongo 2.x) configures clients, databases,
+collections and queries with options PyMongo 4 spells differently or no
+longer has. This module translates them in one place:
+
+- client constructor arguments (:func:`client_arguments`): PyMongo 2's
+  positional order, ``read_preference`` as a number, ``tag_sets``,
+  ``secondary_acceptable_latency_ms``, ``max_pool_size`` and the ``ssl_*``
+  options; the deprecated options the spec rejects (``slave_okay`` /
+  ``slaveok``, ``safe``) raise ConfigurationError, ``auto_start_request`` is
+  ignored, in keyword arguments and in URIs alike;
+- read preferences given as PyMongo 2's mode numbers (:func:`read_preference`);
+- write concerns as the spec's live dictionary (:class:`WriteConcernDocument`);
+- ``uuid_subtype`` (:func:`uuid_representation`);
+- the per-object ``read_preference`` / ``tag_sets`` /
+  ``secondary_acceptable_latency_ms`` / ``write_concern`` properties that
+  clients, databases and collections share (:class:`SettingsMixin`).
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, unquote
+
+from bson.binary import UuidRepresentation
+from pymongo.errors import ConfigurationError
+from pymongo.read_preferences import _MONGOS_MODES, _ServerMode, make_read_preference
+from pymongo.write_concern import WriteConcern
+
+__all__ = [
+    "SettingsMixin",
+    "WriteConcernDocument",
+    "check_no_rejected_options",
+    "client_arguments",
+    "read_preference",
+    "uuid_representation",
+    "write_concern_from_options",
+]
+
+# -- options the spec rejects or ignores ------------------------------------------
+
+_SLAVE_OKAY_MESSAGE = (
+    "the {name!r} option was deprecated in PyMongo 2.3 and Motor does not support "
+    "it: use a read preference instead, e.g. "
+    "read_preference=ReadPreference.SECONDARY_PREFERRED (readPreference="
+    "secondaryPreferred in a URI)"
+)
+_SAFE_MESSAGE = (
+    "the {name!r} option was deprecated in PyMongo 2.4 and Motor does not support "
+    "it: use a write concern instead, e.g. w=1 (the default) for acknowledged "
+    "writes or w=0 for unacknowledged ones"
+)
+
+# Normalized (lower case, no underscores) -> message template.
+_REJECTED = {
+    "slaveokay": _SLAVE_OKAY_MESSAGE,
+    "slaveok": _SLAVE_OKAY_MESSAGE,
+    "safe": _SAFE_MESSAGE,
+}
+
+# Accepted and ignored, as the spec says of auto_start_request (Motor has no
+# requests); use_greenlets was how Motor 0.x configured PyMongo 2 itself.
+_IGNORED = {"autostartrequest", "usegreenlets"}
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("_", "")
+
+
+def check_no_rejected_options(options: Mapping[str, Any] | Any) -> None:
+    """Raise ConfigurationError if ``options`` names an option the spec rejects."""
+    for name in options:
+        message = _REJECTED.get(_normalized(name))
+        if message is not None:
+            raise ConfigurationError(message.format(name=name))
+
+
+def _clean_uri(uri: str) -> str:
+    """Check a URI's options; drop the ignored ones. Credentials stay untouched."""
+    if not isinstance(uri, str) or "://" not in uri or "?" not in uri:
+        return uri
+    # Reserved characters must be percent-encoded in the user and password,
+    # so the first "?" starts the options.
+    base, _, query = uri.partition("?")
+    kept = []
+    for part in query.replace(";", "&").split("&"):
+        if not part:
+            continue
+        name = unquote(part.partition("=")[0])
+        message = _REJECTED.get(_normalized(name))
+        if message is not None:
+            raise ConfigurationError(message.format(name=name) + " (found in the URI)")
+        if _normalized(name) not in _IGNORED:
+            kept.append(part)
+    return base + ("?" + "&".join(kept) if kept else "")
+
+
+# -- read preferences ---------------------------------------------------------------
+
+
+def read_preference(mode: Any, tag_sets: Any = None) -> _ServerMode:
+    """A PyMongo 4 read preference from the spec's ``read_preference`` and ``tag_sets``.
+
+    ``mode`` is PyMongo 2's number (``0`` primary ... ``4`` nearest), a mode
+    name (``"secondaryPreferred"``) or a PyMongo 4 read preference. Tag sets
+    given with the primary mode are ignored, as PyMongo 2 ignored them.
+    """
+    if isinstance(mode, _ServerMode):
+        if tag_sets is None:
+            return mode
+        mode = mode.mode
+    elif isinstance(mode, str):
+        names = {name.lower(): number for number, name in enumerate(_MONGOS_MODES)}
+        if mode.lower() not in names:
+            raise ConfigurationError(f"not a read preference mode: {mode!r}")
+        mode = names[mode.lower()]
+    if isinstance(mode, bool) or not isinstance(mode, int) or not 0 <= mode < len(_MONGOS_MODES):
+        raise ConfigurationError(
+            f"read_preference must be a ReadPreference or a mode number 0-4, not {mode!r}"
+        )
+    if mode == 0:
+        tag_sets = None
+    return make_read_preference(mode, _tag_sets(tag_sets))
+
+
+def _tag_sets(tag_sets: Any) -> list | None:
+    if tag_sets is None:
+        return None
+    if isinstance(tag_sets, Mapping) or not isinstance(tag_sets, (list, tuple)):
+        raise ConfigurationError(
+            f"tag_sets must be a list of documents like [{{'dc': 'ny'}}, {{}}], not {tag_sets!r}"
+        )
+    return [dict(tags) for tags in tag_sets]
+
+
+# -- UUIDs ----------------------------------------------------------------------------
+
+# PyMongo 2's uuid_subtype values: OLD_UUID_SUBTYPE (3), UUID_SUBTYPE (4),
+# JAVA_LEGACY (5), CSHARP_LEGACY (6).
+_UUID_SUBTYPES = {
+    3: UuidRepresentation.PYTHON_LEGACY,
+    4: UuidRepresentation.STANDARD,
+    5: UuidRepresentation.JAVA_LEGACY,
+    6: UuidRepresentation.CSHARP_LEGACY,
+}
+
+
+def uuid_representation(uuid_subtype: Any) -> int:
+    """PyMongo 4's UuidRepresentation for PyMongo 2's ``uuid_subtype``."""
+    try:
+        return _UUID_SUBTYPES[uuid_subtype]
+    except (KeyError, TypeError):
+        raise ConfigurationError(
+            f"uuid_subtype must be one of {sorted(_UUID_SUBTYPES)}, not {uuid_subtype!r}"
+        ) from None
+
+
+# -- write concerns ---------------------------------------------------------------------
+
+_WRITE_CONCERN_KEYS = ("w", "wtimeout", "j", "fsync")
+
+
+def _write_concern(document: Mapping[str, Any]) -> WriteConcern:
+    unknown = [key for key in document if key not in _WRITE_CONCERN_KEYS]
+    if unknown:
+        raise ConfigurationError(
+            f"{unknown[0]!r} is not a write concern option; valid options are "
+            f"{', '.join(_WRITE_CONCERN_KEYS)}"
+        )
+    if document.get("w") == 0:
+        # "Setting w=0 disables write acknowledgement and all other write
+        # concern options."
+        return WriteConcern(w=0)
+    return WriteConcern(**document)
+
+
+def write_concern_from_options(options: dict) -> WriteConcern | None:
+    """Pop w / wtimeout / j / fsync from an operation's options; their WriteConcern.
+
+    None if the options name none of them. The spec's ``safe`` is refused.
+    """
+    check_no_rejected_options(options)
+    document = {key: options.pop(key) for key in _WRITE_CONCERN_KEYS if key in options}
+    return _write_concern(document) if document else None
+
+
+class WriteConcernDocument(dict):
+    """The spec's ``write_concern``: a dict whose changes apply to its owner at once.
+
+    ::
+
+        client.write_concern = {"w": 1, "wtimeout": 1000}
+        client.write_concern["j"] = True   # applies to the client now
+        client.write_concern["w"] = 0      # unacknowledged writes from now on
+    """
+
+    def __init__(self, owner: Any, document: Mapping[str, Any]) -> None:
+        super().__init__(document)
+        self._owner = owner
+
+    def _change(self, change: Any) -> Any:
+        proposed = dict(self)
+        change(proposed)
+        self._owner._spec_apply_write_concern(proposed, self)
+        return change(super())
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._change(lambda d: d.__setitem__(key, value))
+
+    def __delitem__(self, key: str) -> None:
+        self._change(lambda d: d.__delitem__(key))
+
+    def update(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        self._change(lambda d: d.update(*args, **kwargs))
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        return self._change(lambda d: d.setdefault(key, default))
+
+    def pop(self, key: str, *default: Any) -> Any:  # type: ignore[override]
+        return self._change(lambda d: d.pop(key, *default))
+
+    def popitem(self) -> Any:
+        return self._change(lambda d: d.popitem())
+
+    def clear(self) -> None:
+        self._change(lambda d: d.clear())
+
+
+# -- what clients, databases and collections share ------------------------------------
+
+
+class SettingsMixin:
+    """``read_preference``, ``tag_sets``, ``secondary_acceptable_latency_ms`` and
+    ``write_concern``, each readable and settable as in the spec.
+
+    PyMongo 2 kept a read preference mode and its tag sets apart; PyMongo 4
+    makes one read preference object of them. Tag sets set while the mode is
+    primary (which cannot have tags) are kept here and apply once a
+    non-primary mode is set, as they did in PyMongo 2.
+    """
+
+    # Set on instances when needed: a tag set waiting for a non-primary
+    # mode, and the write_concern dict last handed out.
+    _spec_pending_tag_sets: Any = None
+    _spec_write_concern_doc: Any = None
+
+    @property
+    def read_preference(self) -> _ServerMode:
+        """The read preference: a PyMongo 4 read preference object
+        (``ReadPreference.PRIMARY``...); PyMongo 2's mode numbers may be assigned."""
+        return self.delegate.read_preference
+
+    @read_preference.setter
+    def read_preference(self, value: Any) -> None:
+        pending = self._spec_pending_tag_sets
+        if isinstance(value, _ServerMode):
+            if pending is not None and value.mode != 0 and value.tag_sets == [{}]:
+                value = read_preference(value.mode, pending)
+        else:
+            current = self.delegate.read_preference
+            tags = pending if pending is not None else (current.tag_sets if current.mode else None)
+            value = read_preference(value, tags)
+        self.delegate._read_preference = value
+
+    @property
+    def tag_sets(self) -> list:
+        """The read preference's tag sets, like ``[{'dc': 'ny'}, {}]``; ``[{}]`` for none."""
+        if self.delegate.read_preference.mode == 0 and self._spec_pending_tag_sets is not None:
+            return list(self._spec_pending_tag_sets)
+        return self.delegate.read_preference.tag_sets
+
+    @tag_sets.setter
+    def tag_sets(self, value: Any) -> None:
+        value = _tag_sets(value) or [{}]
+        mode = self.delegate.read_preference.mode
+        if mode == 0:
+            self._spec_pending_tag_sets = value
+        else:
+            self.delegate._read_preference = read_preference(mode, value)
+
+    @property
+    def secondary_acceptable_latency_ms(self) -> int:
+        """How much slower than the nearest member (in ms) a member may be and
+        still serve reads: PyMongo 4's ``localThresholdMS``, set per client."""
+        return self._client.delegate._topology_settings.local_threshold_ms
+
+    @secondary_acceptable_latency_ms.setter
+    def secondary_acceptable_latency_ms(self, value: Any) -> None:
+        raise ConfigurationError(
+            "secondary_acceptable_latency_ms is a client-wide setting in PyMongo 4 "
+            "(localThresholdMS): set it on the client, or pass "
+            "localThresholdMS=... when creating it"
+        )
+
+    @property
+    def write_concern(self) -> WriteConcernDocument:
+        """The default write concern, as a dict (``{}``, ``{'w': 2, 'wtimeout': 1000}``...).
+
+        Changing the dict changes this object's write concern, as assigning
+        a new dict does. Setting ``w`` to 0 turns acknowledgement (and every
+        other write concern option) off.
+        """
+        current = self.delegate.write_concern
+        cached = self._spec_write_concern_doc
+        if cached is not None and cached[1] is current:
+            return cached[0]
+        document = WriteConcernDocument(self, current.document)
+        self._spec_write_concern_doc = (document, current)
+        return document
+
+    @write_concern.setter
+    def write_concern(self, value: Any) -> None:
+        if isinstance(value, WriteConcern):
+            value = value.document
+        if not isinstance(value, Mapping):
+            raise ConfigurationError(
+                f"write_concern must be a dict like {{'w': 1}}, not {value!r}"
+            )
+        self._spec_apply_write_concern(dict(value), WriteConcernDocument(self, value))
+
+    def _spec_apply_write_concern(self, proposed: dict, document: WriteConcernDocument) -> None:
+        write_concern = _write_concern(proposed)
+        self.delegate._write_concern = write_concern
+        self._spec_write_concern_doc = (document, write_concern)
+
+
+# -- client constructor arguments ------------------------------------------------------
+
+# MongoClient(host, port, max_pool_size, document_class, tz_aware) in PyMongo 2;
+# MongoReplicaSetClient(hosts_or_uri, max_pool_size, document_class, tz_aware).
+_CLIENT_POSITIONAL = ("host", "port", "max_pool_size", "document_class", "tz_aware")
+_RS_CLIENT_POSITIONAL = ("host", "max_pool_size", "document_class", "tz_aware")
+
+
+def _ssl_options(kwargs: dict) -> None:
+    certfile = kwargs.pop("ssl_certfile", None)
+    keyfile = kwargs.pop("ssl_keyfile", None)
+    if keyfile is not None and keyfile != certfile:
+        raise ConfigurationError(
+            "PyMongo 4 reads the client certificate and its key from one PEM file: "
+            "combine ssl_certfile and ssl_keyfile into one file and pass it as "
+            "tlsCertificateKeyFile (or ssl_certfile)"
+        )
+    if certfile is not None:
+        kwargs["tlsCertificateKeyFile"] = certfile
+    if "ssl_ca_certs" in kwargs:
+        kwargs["tlsCAFile"] = kwargs.pop("ssl_ca_certs")
+    if "ssl_cert_reqs" in kwargs:
+        reqs = kwargs.pop("ssl_cert_reqs")
+        if reqs == ssl.CERT_NONE:
+            kwargs["tlsAllowInvalidCertificates"] = True
+        elif reqs not in (ssl.CERT_REQUIRED, ssl.CERT_OPTIONAL, None):
+            raise ConfigurationError(f"ssl_cert_reqs must be an ssl.CERT_* value, not {reqs!r}")
+
+
+def client_arguments(args: tuple, kwargs: dict, replica_set: bool = False) -> tuple[tuple, dict]:
+    """PyMongo 4 constructor arguments for the spec's (PyMongo 2's) ones."""
+    names = _RS_CLIENT_POSITIONAL if replica_set else _CLIENT_POSITIONAL
+    if len(args) > len(names):
+        raise TypeError(f"at most {len(names)} positional arguments ({', '.join(names)})")
+    kwargs = dict(kwargs)
+    for name, value in zip(names, args):
+        if name in kwargs:
+            raise TypeError(f"got multiple values for argument {name!r}")
+        kwargs[name] = value
+    if replica_set and "hosts_or_uri" in kwargs:
+        kwargs["host"] = kwargs.pop("hosts_or_uri")
+
+    check_no_rejected_options(kwargs)
+    for name in list(kwargs):
+        if _normalized(name) in _IGNORED:
+            del kwargs[name]
+
+    host = kwargs.get("host")
+    if isinstance(host, str):
+        kwargs["host"] = _clean_uri(host)
+    elif isinstance(host, (list, tuple)):
+        kwargs["host"] = [_clean_uri(h) for h in host]
+
+    max_pool_size = kwargs.pop("max_pool_size", None)
+    if max_pool_size is not None and kwargs.get("max_concurrent") is None:
+        # PyMongo 4 caps every connection, idle or in use, with maxPoolSize;
+        # so does Motor's max_concurrent, which wins when both are given.
+        kwargs["max_concurrent"] = max_pool_size
+
+    mode = kwargs.pop("read_preference", None)
+    tag_sets = kwargs.pop("tag_sets", None)
+    if mode is not None or tag_sets is not None:
+        kwargs["read_preference"] = read_preference(0 if mode is None else mode, tag_sets)
+    if "secondary_acceptable_latency_ms" in kwargs:
+        kwargs["localThresholdMS"] = kwargs.pop("secondary_acceptable_latency_ms")
+    _ssl_options(kwargs)
+    return (), kwargs
+
+
+def quote_credential(text: str) -> str:
+    """Percent-encode a user name or password for a URI."""
+    return quote(text, safe="")
