@@ -11,6 +11,28 @@ pools: it resolves the host off the loop thread (IP literals need no lookup),
 connects and does the TLS handshake through the IOStream, all within
 ``connectTimeoutMS`` (or the operation's ``timeoutMS``).
 
+Two ways to move bytes, chosen per connection:
+
+* **Direct** (plain TCP): once the IOStream has connected, Motor takes the
+  descriptor out of Tornado's event registration (``IOLoop.remove_handler``)
+  and does non-blocking ``send``/``recv_into`` on the IOStream's socket
+  itself. A worker that must wait registers with the asyncio loop
+  (``add_reader``), and the loop's callback switches straight back into it:
+  no Future, no callback hop, no buffer copy through Tornado. A small read
+  buffer takes a whole reply with one ``recv``, so PyMongo's header and
+  body reads cost one system call, not two. The read registration stays in
+  place between operations (a reply only arrives after a request, while the
+  worker waits for it) and is dropped when the socket turns readable with
+  nobody waiting. The IOStream still owns the socket and closes it.
+* **Through the IOStream** (TLS): ``read_into``/``write`` Futures, as
+  ``SSLIOStream`` must do the TLS framing.
+
+Timeouts: PyMongo reads in 0.5 s slices (``_POLL_TIMEOUT``) to notice
+cancelled operations, so nearly every wait carries a 0.5 s timeout that
+almost never fires. Those slices are checked by one coarse ticker per loop
+(:meth:`LoopRuntime.watch_slice`) instead of a loop timer per wait; any other
+timeout (a real deadline closer than a slice) gets an exact loop timer.
+
 .. versionadded:: 4.0
 """
 
@@ -24,15 +46,21 @@ import threading
 import time
 from typing import Any
 
+from greenlet import getcurrent
 from pymongo import _csot
 from pymongo.errors import ConfigurationError
-from pymongo.network_layer import NetworkingInterface
+from pymongo.network_layer import _POLL_TIMEOUT, NetworkingInterface
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 
-from motor.runtime.greenlets import current_worker
+from motor.runtime.greenlets import MotorWorker, current_worker
 from motor.runtime.timing import wait_for_future
 
 __all__ = ["IOStreamSocket", "open_socket_interface"]
+
+# A reply up to this size arrives with one recv (header and body together).
+_READ_BUFFER_SIZE = 64 * 1024
+_TIMED_OUT: Any = object()
+_CLOSED: Any = object()
 
 
 def _closed_error(exc: StreamClosedError, stream: IOStream) -> OSError:
@@ -50,17 +78,61 @@ def _retrieve_error(future: Any) -> None:
         future.exception()
 
 
+class _MotorIOStream(IOStream):
+    """An IOStream that tells its Motor socket before its descriptor closes."""
+
+    motor_socket: Any = None
+
+    def close_fd(self) -> None:
+        owner = self.motor_socket
+        if owner is not None:
+            owner._on_close_fd()
+        super().close_fd()
+
+
 class IOStreamSocket:
     """The subset of ``socket.socket`` PyMongo uses, over an IOStream."""
 
-    __slots__ = ("stream", "_timeout", "_pending_read", "_loop", "_thread_id")
+    __slots__ = (
+        "stream", "_sock", "_fd", "_timeout", "_pending_read", "_loop", "_runtime",
+        "_thread_id", "_direct", "_rbuf", "_rview", "_rstart", "_rend", "_readable",
+        "_reading", "_waiter", "_wait_seq", "_timer", "_writing", "_closed",
+    )
 
-    def __init__(self, stream: IOStream, timeout: float | None, loop: Any) -> None:
+    def __init__(self, stream: IOStream, timeout: float | None, loop: Any, runtime: Any = None):
         self.stream = stream
         self._timeout = timeout
         self._pending_read: Any = None
         self._loop = loop
+        self._runtime = runtime
         self._thread_id = threading.get_ident()
+        self._closed = False
+        self._waiter: Any = None
+        self._wait_seq = 0
+        self._timer: Any = None
+        self._reading = False
+        self._writing = False
+        self._readable = False  # data may be waiting in the kernel
+        self._rstart = self._rend = 0
+        self._direct = (
+            runtime is not None
+            and isinstance(stream, _MotorIOStream)
+            and not stream.closed()
+            and stream._read_buffer_size == 0
+            and not stream.writing()
+        )
+        if self._direct:
+            self._sock = stream.socket
+            self._fd = self._sock.fileno()
+            self._rbuf = bytearray(_READ_BUFFER_SIZE)
+            self._rview = memoryview(self._rbuf)
+            stream.motor_socket = self
+            # From now on the loop's registration for this descriptor is ours.
+            stream.io_loop.remove_handler(self._fd)
+        else:
+            self._sock = None
+            self._fd = -1
+            self._rbuf = self._rview = None
 
     def settimeout(self, timeout: float | None) -> None:
         self._timeout = timeout
@@ -72,7 +144,177 @@ class IOStreamSocket:
         sock = self.stream.socket
         return -1 if sock is None else sock.fileno()
 
+    # -- direct mode: waiting for the descriptor -----------------------------------
+
+    def _park(self, timeout: float | None) -> Any:
+        """Park the calling worker until ``_wake``; returns the wake value."""
+        worker = getcurrent()
+        if type(worker) is not MotorWorker and not isinstance(worker, MotorWorker):
+            raise RuntimeError(
+                "Motor's sockets can only wait inside Motor's child greenlets; "
+                "PyMongo objects owned by a Motor client must be used through Motor"
+            )
+        if self._closed:
+            raise OSError(errno.EBADF, "connection closed")
+        self._wait_seq = seq = self._wait_seq + 1
+        self._waiter = worker
+        if timeout is None:
+            try:
+                return worker.parent.switch()
+            finally:
+                if self._waiter is worker:
+                    self._waiter = None
+        if timeout == _POLL_TIMEOUT:
+            # PyMongo's cancellation poll: checked by the runtime's ticker.
+            runtime = self._runtime
+            runtime.watch_slice(self, time.monotonic() + timeout)
+            try:
+                return worker.parent.switch()
+            finally:
+                if self._waiter is worker:
+                    self._waiter = None
+                runtime.unwatch_slice(self)
+        self._timer = self._loop.call_later(max(timeout, 0), self._time_out, seq)
+        try:
+            return worker.parent.switch()
+        finally:
+            if self._waiter is worker:
+                self._waiter = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+
+    def _wake(self, value: Any = None) -> None:
+        worker = self._waiter
+        if worker is not None:
+            self._waiter = None
+            worker.switch(value)
+
+    def _on_readable(self) -> None:
+        # Loop callback (level-triggered): the reply, or an idle socket
+        # closing under us. With nobody waiting, stop listening until asked.
+        if self._waiter is None:
+            self._readable = True
+            self._stop_reading()
+            return
+        self._wake()
+
+    def _on_writable(self) -> None:
+        self._stop_writing()
+        self._wake()
+
+    def _stop_reading(self) -> None:
+        if self._reading:
+            self._reading = False
+            self._loop.remove_reader(self._fd)
+
+    def _stop_writing(self) -> None:
+        if self._writing:
+            self._writing = False
+            self._loop.remove_writer(self._fd)
+
+    def _time_out(self, seq: int) -> None:
+        self._timer = None
+        if self._wait_seq == seq:
+            self._wake(_TIMED_OUT)
+
+    def slice_expired(self) -> None:
+        """Called by the runtime's ticker when a 0.5 s poll slice has passed."""
+        self._wake(_TIMED_OUT)
+
+    def _on_close_fd(self) -> None:
+        # The IOStream is about to close the descriptor: forget it in the
+        # loop first (a reused fd number must not inherit our registration),
+        # and wake a worker waiting on it.
+        self._closed = True
+        self._stop_reading()
+        self._stop_writing()
+        if self._waiter is not None:
+            self._loop.call_soon(self._wake, _CLOSED)
+
+    def _wait(self, readable: bool) -> None:
+        if self._closed:
+            raise OSError(errno.EBADF, "connection closed")
+        if readable:
+            if not self._reading:
+                self._reading = True
+                self._loop.add_reader(self._fd, self._on_readable)
+        elif not self._writing:
+            self._writing = True
+            self._loop.add_writer(self._fd, self._on_writable)
+        timeout = self._timeout
+        if timeout is not None and timeout <= 0:
+            raise socket.timeout("timed out")
+        value = self._park(timeout)
+        if value is _TIMED_OUT:
+            raise socket.timeout("timed out")
+        if value is _CLOSED:
+            raise OSError(errno.ECONNRESET, "connection closed")
+
+    # -- the socket methods PyMongo calls --------------------------------------------
+
     def sendall(self, data: bytes | memoryview) -> None:
+        if not self._direct:
+            self._sendall_stream(data)
+            return
+        if self._closed:
+            raise OSError(errno.EBADF, "connection closed")
+        sock = self._sock
+        try:
+            sent = sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        total = len(data)
+        if sent == total:
+            return
+        # The kernel's buffer is full: wait for room, send the rest.
+        view = memoryview(data).cast("B")
+        while sent < total:
+            self._wait(False)
+            try:
+                sent += sock.send(view[sent:])
+            except (BlockingIOError, InterruptedError):
+                pass
+
+    def recv_into(self, buffer: memoryview) -> int:
+        if not self._direct:
+            return self._recv_into_stream(buffer)
+        start = self._rstart
+        if start < self._rend:
+            # A reply read ahead with the previous call: no system call.
+            count = min(len(buffer), self._rend - start)
+            buffer[:count] = self._rview[start:start + count]
+            self._rstart = start + count
+            return count
+        if self._closed:
+            raise OSError(errno.EBADF, "connection closed")
+        want = len(buffer)
+        sock = self._sock
+        while True:
+            if not self._readable:
+                # Just sent a request (or drained the socket): its reply
+                # cannot be here yet, so wait before trying.
+                self._wait(True)
+            try:
+                if want >= _READ_BUFFER_SIZE:
+                    count = sock.recv_into(buffer)
+                    self._readable = count == want
+                    return count
+                count = sock.recv_into(self._rview)
+            except (BlockingIOError, InterruptedError):
+                self._readable = False
+                continue
+            self._readable = count == _READ_BUFFER_SIZE
+            if count <= want:
+                buffer[:count] = self._rview[:count]
+                return count
+            buffer[:want] = self._rview[:want]
+            self._rstart, self._rend = want, count
+            return want
+
+    # -- through the IOStream (TLS) ---------------------------------------------------
+
+    def _sendall_stream(self, data: bytes | memoryview) -> None:
         stream = self.stream
         try:
             future = stream.write(data)
@@ -89,7 +331,7 @@ class IOStreamSocket:
             # sent, so the next recv_into waits for both.
             future.add_done_callback(_retrieve_error)
 
-    def recv_into(self, buffer: memoryview) -> int:
+    def _recv_into_stream(self, buffer: memoryview) -> int:
         stream = self.stream
         future = self._pending_read
         if future is None:
@@ -117,7 +359,8 @@ class IOStreamSocket:
             self._loop.call_soon_threadsafe(self.stream.close)
 
     def __repr__(self) -> str:
-        return f"<IOStreamSocket fd={self.fileno()} timeout={self._timeout}>"
+        mode = "direct" if self._direct else "stream"
+        return f"<IOStreamSocket fd={self.fileno()} timeout={self._timeout} {mode}>"
 
 
 def _is_ip_literal(host: str) -> bool:
@@ -149,6 +392,15 @@ def _tune(sock: socket.socket) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
 
 
+def _interface(sock: IOStreamSocket) -> NetworkingInterface:
+    """PyMongo's wrapper around ``sock``, its hot methods bound straight to ours."""
+    interface = NetworkingInterface(sock)
+    interface.recv_into = sock.recv_into  # type: ignore[method-assign]
+    interface.gettimeout = sock.gettimeout  # type: ignore[method-assign]
+    interface.settimeout = sock.settimeout  # type: ignore[method-assign]
+    return interface
+
+
 def open_socket_interface(
     address: tuple[str, int], options: Any, ssl_session_cache: Any = None
 ) -> NetworkingInterface:
@@ -160,7 +412,8 @@ def open_socket_interface(
     worker = current_worker()
     if worker is None:
         raise RuntimeError("Motor's pools open connections only in Motor's child greenlets")
-    loop = worker.runtime.loop
+    runtime = worker.runtime
+    loop = runtime.loop
     host, port = address
 
     timeout = _csot.remaining()
@@ -191,7 +444,7 @@ def open_socket_interface(
         sock = socket.socket(family, socket.SOCK_STREAM)
         _tune(sock)
         if ssl_context is None:
-            stream: IOStream = IOStream(sock)
+            stream: IOStream = _MotorIOStream(sock)
             connecting = stream.connect(sockaddr)
         else:
             stream = SSLIOStream(sock, ssl_options=ssl_context)
@@ -208,5 +461,5 @@ def open_socket_interface(
             if not connecting.done():
                 connecting.add_done_callback(_retrieve_error)
             raise
-        return NetworkingInterface(IOStreamSocket(stream, options.socket_timeout, loop))
+        return _interface(IOStreamSocket(stream, options.socket_timeout, loop, runtime))
     raise error or OSError(f"getaddrinfo returned no address for {host!r}")

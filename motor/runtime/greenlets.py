@@ -22,9 +22,11 @@ Typical use, from Motor's generated methods::
 
 from __future__ import annotations
 
+import collections
 import contextvars
 from asyncio import _get_running_loop
 import threading
+import time
 import weakref
 from typing import Any, Callable
 
@@ -42,6 +44,17 @@ __all__ = [
 # finish, so a burst of 10,000 calls does not pin 10,000 greenlets forever.
 MAX_IDLE_WORKERS = 256
 
+# How many workers run calls at once on a loop; further calls wait in a FIFO
+# (a tuple each, not a parked greenlet with its stack) until one is free.
+# Beyond a pool's max_concurrent they could only wait for a connection anyway.
+# A queued call's CSOT deadline (pymongo.timeout) runs while it waits; its
+# max_wait_time starts when it starts.
+MAX_ACTIVE_WORKERS = 512
+
+# How often the coarse timeouts of LoopRuntime.watch_slice are checked: a
+# 0.5 s poll slice ends between 0.5 and 0.5 + SLICE_TICK seconds.
+SLICE_TICK = 0.1
+
 
 class MotorWorker(greenlet.greenlet):
     """A pooled child greenlet that runs PyMongo calls for one loop."""
@@ -53,6 +66,8 @@ class MotorWorker(greenlet.greenlet):
     def _serve(self, fn, args, kwargs, future, callback):  # type: ignore[no-untyped-def]
         runtime = self.runtime
         idle = runtime._idle
+        queue = runtime._queue
+        deliver = runtime.deliver
         hub = self.parent
         while True:
             try:
@@ -60,11 +75,24 @@ class MotorWorker(greenlet.greenlet):
             except greenlet.GreenletExit:
                 raise
             except BaseException as exc:  # noqa: BLE001 - delivered to the caller
-                runtime.deliver(future, callback, None, exc)
+                deliver(future, callback, None, exc)
             else:
-                runtime.deliver(future, callback, result, None)
+                deliver(future, callback, result, None)
             # Drop references before parking so results can be collected.
             fn = args = kwargs = future = callback = result = None
+            # Calls that found every slot taken wait in the runtime's queue:
+            # take the next one straight away, keeping this worker's slot.
+            while queue:
+                fn, args, kwargs, future, callback, context = queue.popleft()
+                if future is not None and future.cancelled():
+                    fn = args = kwargs = future = callback = None
+                    continue
+                self.gr_context = context
+                context = None
+                break
+            if fn is not None:
+                continue
+            runtime._active -= 1
             if len(idle) >= MAX_IDLE_WORKERS:
                 return
             idle.append(self)
@@ -137,6 +165,14 @@ class LoopRuntime:
         self.thread_id: int | None = None
         self.hub: greenlet.greenlet | None = None
         self._idle: list[MotorWorker] = []
+        # Workers running a call (less those parked on a loop Future, see
+        # release_slot), and the calls waiting for one of them.
+        self._active = 0
+        self._queue: collections.deque = collections.deque()
+        self._draining = False
+        # Waits bounded by PyMongo's 0.5 s cancellation poll: owner -> deadline.
+        self._slices: dict[Any, float] = {}
+        self._slice_timer: Any = None
 
     @classmethod
     def for_loop(cls, loop: Any) -> LoopRuntime:
@@ -186,6 +222,35 @@ class LoopRuntime:
         else:
             self.loop.call_soon_threadsafe(fn, *args)
 
+    # -- coarse timeouts ---------------------------------------------------------
+
+    def watch_slice(self, owner: Any, deadline: float) -> None:
+        """Call ``owner.slice_expired()`` on the loop once ``deadline`` has passed.
+
+        For timeouts that only bound a poll (PyMongo re-checks its
+        cancellation flag every 0.5 s while reading): a ticker checks them
+        every :data:`SLICE_TICK` seconds, instead of a loop timer armed and
+        cancelled for every wait. :meth:`unwatch_slice` forgets ``owner``.
+        """
+        self._slices[owner] = deadline
+        if self._slice_timer is None:
+            self._slice_timer = self.loop.call_later(SLICE_TICK, self._tick_slices)
+
+    def unwatch_slice(self, owner: Any) -> None:
+        self._slices.pop(owner, None)
+
+    def _tick_slices(self) -> None:
+        self._slice_timer = None
+        slices = self._slices
+        if not slices:
+            return
+        now = time.monotonic()
+        for owner in [o for o, deadline in slices.items() if deadline <= now]:
+            if slices.pop(owner, None) is not None:
+                owner.slice_expired()
+        if slices and self._slice_timer is None:
+            self._slice_timer = self.loop.call_later(SLICE_TICK, self._tick_slices)
+
     # -- running calls ---------------------------------------------------------
 
     def start(
@@ -202,13 +267,49 @@ class LoopRuntime:
         """
         self.check_thread()
         future = None if callback is not None else self.loop.create_future()
-        idle = self._idle
-        worker = idle.pop() if idle else MotorWorker(self)
         # A fresh greenlet starts with an empty context; PyMongo keeps CSOT
         # deadlines and bound sessions in ContextVars, so copy the caller's.
-        worker.gr_context = contextvars.copy_context()
+        context = contextvars.copy_context()
+        if self._active >= MAX_ACTIVE_WORKERS:
+            # Enough calls are under way (the rest would only wait for a
+            # pooled connection, each in a greenlet of its own): queue this
+            # one, a worker takes it when one is done.
+            self._queue.append((fn, args, kwargs or {}, future, callback, context))
+            return future
+        self._active += 1
+        idle = self._idle
+        worker = idle.pop() if idle else MotorWorker(self)
+        worker.gr_context = context
         worker.switch(fn, args, kwargs or {}, future, callback)
         return future
+
+    def release_slot(self) -> None:
+        """The current worker parks on a loop Future: let a queued call start.
+
+        Such a wait may depend on other Motor calls (an upload whose source
+        is a MotorGridOut), so it must not hold one of the
+        :data:`MAX_ACTIVE_WORKERS` slots. Pair with :meth:`retake_slot`.
+        """
+        self._active -= 1
+        if self._queue and not self._draining:
+            self._draining = True
+            self.loop.call_soon(self._drain_queue)
+
+    def retake_slot(self) -> None:
+        self._active += 1
+
+    def _drain_queue(self) -> None:
+        self._draining = False
+        queue = self._queue
+        while queue and self._active < MAX_ACTIVE_WORKERS:
+            fn, args, kwargs, future, callback, context = queue.popleft()
+            if future is not None and future.cancelled():
+                continue
+            self._active += 1
+            idle = self._idle
+            worker = idle.pop() if idle else MotorWorker(self)
+            worker.gr_context = context
+            worker.switch(fn, args, kwargs, future, callback)
 
     def deliver(
         self,

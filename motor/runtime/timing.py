@@ -46,7 +46,8 @@ def wait_for_future(future: Any, timeout: float | None = None) -> Any:
     """
     if not future.done():
         worker = current_worker()
-        loop = worker.runtime.loop if worker is not None else None
+        runtime = worker.runtime if worker is not None else None
+        loop = runtime.loop if runtime is not None else None
         timer = None
 
         def arm(wait: Wait) -> None:
@@ -55,11 +56,15 @@ def wait_for_future(future: Any, timeout: float | None = None) -> Any:
             if timeout is not None:
                 timer = loop.call_later(max(timeout, 0), wait.fail, socket.timeout("timed out"))
 
+        if runtime is not None:
+            runtime.release_slot()
         try:
             suspend_until(arm)
         finally:
             if timer is not None:
                 timer.cancel()
+            if runtime is not None:
+                runtime.retake_slot()
     return future.result()
 
 

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Profile one competitor on one benchmark against the canned server.
+
+    python3 bench/profile.py [--competitor motor] [--bench run_command] [--conc 1]
+                             [--n 20000] [--tool cprofile|pyspy|none]
+
+Runs after ``bench/run.py`` has built the server and the replies (any mode
+with the same --n). ``cprofile`` prints the top functions by own time;
+``pyspy`` records a flame graph (SVG) with py-spy from .venv-bench;
+``none`` prints µs per operation (and CPU per operation) only.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from common import ROOT, WORK_DIR  # noqa: E402
+
+INNER = r'''
+import cProfile, os, pstats, sys, time
+sys.path.insert(0, {here!r})
+import worker
+name, bench, conc, n, port, tool, rounds = {args!r}
+driver = worker.SyncDriver() if name == "pymongo_sync" else worker.AsyncDriver(name)
+driver.connect("mongodb://127.0.0.1:%d/?directConnection=true" % port, 100)
+data = worker.Data({data!r}, 52428800)
+plan = worker.Plan(driver, bench, conc, n, data, name)
+driver.before(plan, first=True)
+driver.timed(plan)
+best = None
+for _ in range(rounds):
+    driver.before(plan)
+    cpu = time.process_time()
+    if tool == "cprofile":
+        prof = cProfile.Profile()
+        prof.enable()
+    elapsed, _lat = driver.timed(plan)
+    if tool == "cprofile":
+        prof.disable()
+    cpu = time.process_time() - cpu
+    print("%s %s c=%d: %.1f us/op, CPU %.1f us/op" % (name, bench, conc, elapsed / plan.ops * 1e6,
+                                                      cpu / plan.ops * 1e6), flush=True)
+if tool == "cprofile":
+    stats = pstats.Stats(prof)
+    stats.sort_stats("tottime").print_stats(45)
+    stats.sort_stats("cumtime").print_stats(45)
+'''
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--competitor", default="motor")
+    parser.add_argument("--bench", default="run_command")
+    parser.add_argument("--conc", type=int, default=1)
+    parser.add_argument("--n", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tool", default="none", choices=["cprofile", "pyspy", "none"])
+    parser.add_argument("--unpinned", action="store_true")
+    parser.add_argument("--svg", default=os.path.join(WORK_DIR, "profile.svg"))
+    args = parser.parse_args()
+    replies = [d for d in os.listdir(WORK_DIR) if d.startswith("replies-n%d-" % args.n)]
+    if not replies:
+        sys.exit("no replies for N=%d: run bench/run.py --n %d first" % (args.n, args.n))
+    replies_dir = os.path.join(WORK_DIR, sorted(replies)[-1])
+    server_cmd = [os.path.join(WORK_DIR, "build", "canned_server"), "0",
+                  os.path.join(replies_dir, "rules-%s-c%d.txt" % (args.bench, args.conc))]
+    client_pin = []
+    if not args.unpinned:
+        server_cmd = ["taskset", "-c", "1", *server_cmd]
+        client_pin = ["taskset", "-c", "0"]
+    server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, text=True)
+    port = int(server.stdout.readline().split()[1])
+    python = os.path.join(ROOT, ".venv-motor3" if args.competitor == "motor3" else ".venv",
+                          "bin", "python")
+    code = INNER.format(here=HERE, data=os.path.join(WORK_DIR, "data",
+                                                      "single_and_multi_document"),
+                        args=(args.competitor, args.bench, args.conc, args.n, port, args.tool,
+                              args.rounds))
+    command = [*client_pin, python, "-c", code]
+    if args.tool == "pyspy":
+        pyspy = os.path.join(ROOT, ".venv-bench", "bin", "py-spy")
+        command = [*client_pin, pyspy, "record", "--native", "-r", "2000", "-o", args.svg,
+                   "--", python, "-c", code]
+    try:
+        subprocess.call(command, cwd=WORK_DIR)
+    finally:
+        server.terminate()
+        server.wait()
+    if args.tool == "pyspy":
+        print("flame graph:", args.svg)
+
+
+if __name__ == "__main__":
+    main()

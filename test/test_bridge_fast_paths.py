@@ -1,0 +1,121 @@
+"""The bridge's fast paths: queued calls beyond the worker limit, direct sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import threading
+
+import pytest
+
+from motor.network.iostream_socket import IOStreamSocket
+from motor.runtime import greenlets
+from motor.runtime.greenlets import LoopRuntime
+from motor.runtime.timing import sleep as worker_sleep
+from motor.runtime.timing import wait_for_future
+
+VAR: contextvars.ContextVar[int] = contextvars.ContextVar("motor_fast_path_var", default=-1)
+
+
+def runtime() -> LoopRuntime:
+    return LoopRuntime.for_loop(asyncio.get_running_loop())
+
+
+async def test_calls_beyond_the_worker_limit_queue_and_keep_their_context(monkeypatch):
+    monkeypatch.setattr(greenlets, "MAX_ACTIVE_WORKERS", 3)
+    rt = runtime()
+    started = []
+
+    def call(i):
+        started.append(i)
+        worker_sleep(0.01)
+        return i, VAR.get()
+
+    futures = []
+    for i in range(20):
+        VAR.set(i)
+        futures.append(rt.start(call, (i,)))
+    assert len(started) == 3  # the others wait in the queue, not in greenlets
+    assert len(rt._queue) == 17
+    results = await asyncio.gather(*futures)
+    assert results == [(i, i) for i in range(20)]
+    assert started == list(range(20))  # first come, first served
+    assert rt._active == 0 and not rt._queue
+
+
+async def test_a_queued_call_cancelled_before_it_starts_never_runs(monkeypatch):
+    monkeypatch.setattr(greenlets, "MAX_ACTIVE_WORKERS", 1)
+    rt = runtime()
+    ran = []
+    first = rt.start(lambda: worker_sleep(0.05) or ran.append("first"))
+    second = rt.start(lambda: ran.append("second"))
+    third = rt.start(lambda: ran.append("third"))
+    second.cancel()
+    await first
+    await third
+    assert ran == ["first", "third"]
+
+
+async def test_a_worker_waiting_on_the_loop_does_not_hold_a_slot(monkeypatch):
+    # An upload whose source is another Motor call: the outer call waits for
+    # a Future that only a queued call can complete.
+    monkeypatch.setattr(greenlets, "MAX_ACTIVE_WORKERS", 1)
+    rt = runtime()
+
+    def outer():
+        inner = rt.loop.create_future()
+        rt.loop.call_soon(lambda: asyncio.ensure_future(
+            _chain(rt.start(lambda: "from the queued call"), inner)))
+        return wait_for_future(inner)
+
+    assert await asyncio.wait_for(rt.start(outer), 5) == "from the queued call"
+    assert rt._active == 0
+
+
+async def _chain(source, target):
+    target.set_result(await source)
+
+
+def _direct_sockets(client) -> list[IOStreamSocket]:
+    pools = [server.pool for server in client.delegate._topology._servers.values()]
+    return [conn.conn.get_conn for pool in pools for conn in pool.conns]
+
+
+async def test_plain_connections_use_the_direct_path(make_client):
+    client = make_client()
+    await asyncio.gather(*[client.admin.command("ping") for _ in range(3)])
+    sockets = _direct_sockets(client)
+    assert sockets and all(s._direct for s in sockets)
+
+
+async def test_replies_larger_than_the_read_buffer(make_client, db_name):
+    client = make_client()
+    coll = client[db_name]["big_replies"]
+    big = "x" * 300_000
+    await coll.insert_many([{"_id": i, "s": big} for i in range(4)])
+    docs = await coll.find().sort("_id").to_list(None)
+    assert [d["_id"] for d in docs] == [0, 1, 2, 3]
+    assert all(d["s"] == big for d in docs)
+    # Many small replies after a large one, on the same connections.
+    assert await asyncio.gather(*[coll.find_one({"_id": i % 4}, {"_id": 1})
+                                  for i in range(50)]) == [{"_id": i % 4} for i in range(50)]
+
+
+async def test_closing_a_socket_from_another_thread_wakes_its_waiting_worker(make_client):
+    client = make_client(maxPoolSize=1)
+    await client.admin.command("ping")
+    sock = _direct_sockets(client)[0]
+    rt = client._runtime
+
+    def wait_for_a_reply_that_never_comes():
+        sock.settimeout(None)
+        return sock.recv_into(memoryview(bytearray(16)))
+
+    future = rt.start(wait_for_a_reply_that_never_comes)
+    await asyncio.sleep(0.05)
+    assert not future.done()
+    closer = threading.Thread(target=sock.close)
+    closer.start()
+    closer.join()
+    with pytest.raises(OSError):
+        await asyncio.wait_for(future, 5)
