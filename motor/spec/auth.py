@@ -43,9 +43,7 @@ __all__ = ["authenticate", "credentials_for", "logout", "verify_credentials"]
 _LEGACY_DEFAULT = "MONGODB-CR"
 
 
-def credentials_for(
-    database: str, name: Any, password: Any, source: Any, mechanism: Any
-) -> Any:
+def credentials_for(database: str, name: Any, password: Any, source: Any, mechanism: Any) -> Any:
     """PyMongo's credential object for the spec's authenticate() arguments."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, not {type(name).__name__}")

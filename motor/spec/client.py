@@ -324,4 +324,3 @@ class ClientSpecMixin(SettingsMixin):
     def secondary_acceptable_latency_ms(self, value: Any) -> None:
         value = common.validate_non_negative_integer("secondary_acceptable_latency_ms", value)
         self.delegate._topology_settings._local_threshold_ms = value
-

@@ -48,7 +48,6 @@ from pymongo.helpers_shared import _fields_list_to_dict, _gen_index_name, _index
 from motor.core.metaprogramming import async_method, check_callback, unwrap_args
 from motor.frameworks import spec_mixin
 from motor.spec._legacy import run_legacy
-from motor.spec.cursor import with_network_timeout
 from motor.spec.options import (
     SettingsMixin,
     check_no_rejected_options,
@@ -491,7 +490,9 @@ class CollectionSpecMixin(SettingsMixin):
         return self._spec_cursor(args, kwargs)
 
     @async_method
-    def find_one(self, spec_or_id: Any = None, *args: Any, callback: Any = None, **kwargs: Any) -> Any:
+    def find_one(
+        self, spec_or_id: Any = None, *args: Any, callback: Any = None, **kwargs: Any
+    ) -> Any:
         """The first document matching ``spec_or_id``, or None.
 
         ``spec_or_id`` is a query document or an ``_id`` value; the other
@@ -614,9 +615,7 @@ class CollectionSpecMixin(SettingsMixin):
     def _spec_index_options(self, cache_for: Any, kwargs: dict) -> tuple[float, dict]:
         options = dict(kwargs)
         if "ttl" in options:
-            warnings.warn(
-                "ttl is deprecated, use cache_for", DeprecationWarning, stacklevel=4
-            )
+            warnings.warn("ttl is deprecated, use cache_for", DeprecationWarning, stacklevel=4)
             cache_for = options.pop("ttl")
         if isinstance(cache_for, bool) or not isinstance(cache_for, (int, float)):
             raise TypeError(f"cache_for must be a number of seconds, not {cache_for!r}")
@@ -684,11 +683,15 @@ class CollectionSpecMixin(SettingsMixin):
         """Drop an index, given its name or its ``(key, direction)`` list."""
         check_callback(callback)
         unwrap_args((), kwargs)
-        return self._runtime.start(self._spec_drop_index, (index_or_name, kwargs), callback=callback)
+        return self._runtime.start(
+            self._spec_drop_index, (index_or_name, kwargs), callback=callback
+        )
 
     def _spec_drop_index(self, index_or_name: Any, options: dict) -> None:
-        name = index_or_name if isinstance(index_or_name, str) else _gen_index_name(
-            _index_list(index_or_name)
+        name = (
+            index_or_name
+            if isinstance(index_or_name, str)
+            else _gen_index_name(_index_list(index_or_name))
         )
         index_cache(self._client).forget(self.delegate.database.name, self.delegate.name, name)
         self.delegate.drop_index(index_or_name, **options)
@@ -793,15 +796,13 @@ class CollectionSpecMixin(SettingsMixin):
         group["initial"] = initial
         if finalize is not None:
             group["finalize"] = Code(finalize)
-        reply = run_legacy(
-            "group", lambda: self.delegate.database.command("group", group)
-        )
+        reply = run_legacy("group", lambda: self.delegate.database.command("group", group))
         return reply["retval"]
 
     @async_method
     def map_reduce(
         self,
-        map: Any,  # noqa: A002 - the spec's parameter names
+        map: Any,
         reduce: Any,
         out: Any,
         full_response: bool = False,
@@ -827,7 +828,7 @@ class CollectionSpecMixin(SettingsMixin):
         )
 
     def _spec_map_reduce(
-        self, map: Any, reduce: Any, out: Any, full_response: bool, options: dict  # noqa: A002
+        self, map: Any, reduce: Any, out: Any, full_response: bool, options: dict
     ) -> Any:
         reply = self._spec_run_map_reduce(map, reduce, out, options)
         if full_response or not reply.get("result"):
@@ -838,7 +839,7 @@ class CollectionSpecMixin(SettingsMixin):
             return self._client[result["db"]][result["collection"]]
         return database[result]
 
-    def _spec_run_map_reduce(self, map: Any, reduce: Any, out: Any, options: dict) -> dict:  # noqa: A002
+    def _spec_run_map_reduce(self, map: Any, reduce: Any, out: Any, options: dict) -> dict:
         command = SON(
             [
                 ("mapReduce", self.delegate.name),
@@ -864,7 +865,7 @@ class CollectionSpecMixin(SettingsMixin):
     @async_method
     def inline_map_reduce(
         self,
-        map: Any,  # noqa: A002
+        map: Any,
         reduce: Any,
         full_response: bool = False,
         *,
@@ -883,7 +884,7 @@ class CollectionSpecMixin(SettingsMixin):
         )
 
     def _spec_inline_map_reduce(
-        self, map: Any, reduce: Any, full_response: bool, options: dict  # noqa: A002
+        self, map: Any, reduce: Any, full_response: bool, options: dict
     ) -> Any:
         reply = self._spec_run_map_reduce(map, reduce, {"inline": 1}, options)
         return reply if full_response else reply.get("results")

@@ -103,7 +103,9 @@ class CursorSpecMixin:
         """
         check_callback(callback)
         if not isinstance(with_limit_and_skip, bool):
-            raise TypeError(f"with_limit_and_skip must be True or False, not {with_limit_and_skip!r}")
+            raise TypeError(
+                f"with_limit_and_skip must be True or False, not {with_limit_and_skip!r}"
+            )
         return self._runtime.start(self._spec_count, (with_limit_and_skip,), callback=callback)
 
     def _spec_count(self, with_limit_and_skip: bool) -> int:

@@ -193,7 +193,9 @@ class DatabaseSpecMixin(SettingsMixin):
         return names
 
     @async_method
-    def drop_collection(self, name_or_collection: Any, *, callback: Any = None, **kwargs: Any) -> Any:
+    def drop_collection(
+        self, name_or_collection: Any, *, callback: Any = None, **kwargs: Any
+    ) -> Any:
         """Drop a collection, given its name or the MotorCollection itself."""
         check_callback(callback)
         unwrap_args((), kwargs)
@@ -232,7 +234,7 @@ class DatabaseSpecMixin(SettingsMixin):
 
     @async_method
     def profiling_level(self, *, callback: Any = None) -> Any:
-        """This database's profiling level: ``pymongo.OFF`` (0), ``SLOW_ONLY`` (1) or ``ALL`` (2)."""
+        """This database's profiling level: OFF (0), SLOW_ONLY (1) or ALL (2)."""
         check_callback(callback)
         return self._runtime.start(
             lambda: int(self.delegate.command("profile", -1)["was"]), callback=callback
@@ -401,9 +403,7 @@ class DatabaseSpecMixin(SettingsMixin):
 
         if not isinstance(code, (str, Code)):
             raise TypeError(f"code must be a str or Code, not {type(code).__name__}")
-        reply = run_legacy(
-            "$eval", lambda: self.delegate.command("$eval", code, args=list(args))
-        )
+        reply = run_legacy("$eval", lambda: self.delegate.command("$eval", code, args=list(args)))
         return reply.get("retval", None)
 
     def _spec_last_error(self, command: str) -> Any:
@@ -427,9 +427,7 @@ class DatabaseSpecMixin(SettingsMixin):
     def last_status(self, *, callback: Any = None) -> Any:
         """The status document of the last operation (``getLastError``); see :meth:`error`."""
         check_callback(callback)
-        return self._runtime.start(
-            self._spec_last_error, ("getlasterror",), callback=callback
-        )
+        return self._runtime.start(self._spec_last_error, ("getlasterror",), callback=callback)
 
     @async_method
     def previous_error(self, *, callback: Any = None) -> Any:

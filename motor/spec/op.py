@@ -29,7 +29,7 @@ def _loop() -> asyncio.AbstractEventLoop:
         return IOLoop.current().asyncio_loop  # type: ignore[attr-defined]
 
 
-def Op(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future:  # noqa: N802
+def Op(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> asyncio.Future:
     """Call ``fn(*args, callback=..., **kwargs)``; a Future of what it calls back with.
 
     ``fn`` calls its callback as ``callback(result, error)``: the Future

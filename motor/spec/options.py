@@ -174,7 +174,10 @@ def _write_concern(document: Mapping[str, Any]) -> WriteConcern:
         # "Setting w=0 disables write acknowledgement and all other write
         # concern options."
         return WriteConcern(w=0)
-    return WriteConcern(**document)
+    try:
+        return WriteConcern(**document)
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"invalid write concern {dict(document)!r}: {exc}") from exc
 
 
 def write_concern_from_options(options: dict) -> WriteConcern | None:
@@ -316,9 +319,7 @@ class SettingsMixin:
         if isinstance(value, WriteConcern):
             value = value.document
         if not isinstance(value, Mapping):
-            raise ConfigurationError(
-                f"write_concern must be a dict like {{'w': 1}}, not {value!r}"
-            )
+            raise ConfigurationError(f"write_concern must be a dict like {{'w': 1}}, not {value!r}")
         self._spec_apply_write_concern(dict(value), WriteConcernDocument(self, value))
 
     def _spec_apply_write_concern(self, proposed: dict, document: WriteConcernDocument) -> None:

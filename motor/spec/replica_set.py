@@ -102,8 +102,7 @@ class ReplicaSetClientSpecMixin(ClientSpecMixin):
 
 def _refuse(name: str, replacement: str) -> NoReturn:
     raise ConfigurationError(
-        f"{name} was deprecated in PyMongo 2.4 and Motor does not support it: "
-        f"use {replacement}"
+        f"{name} was deprecated in PyMongo 2.4 and Motor does not support it: use {replacement}"
     )
 
 
