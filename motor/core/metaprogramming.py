@@ -202,12 +202,15 @@ class Async(MotorAttributeFactory):
         wrap = self.wrap
 
         def method(self: Any, *args: Any, callback: Any = None, **kwargs: Any) -> Any:
-            check_callback(callback)
-            args = unwrap_args(args, kwargs)
+            # The per-operation path: keep it short.
+            if callback is not None:
+                check_callback(callback)
+            if args or kwargs:
+                args = unwrap_args(args, kwargs)
             fn = getattr(self.delegate, attr_name)
             if wrap is not None:
                 fn = _wrapping(fn, self, wrap)
-            return self._runtime.start(fn, args, kwargs, callback)
+            return self._client._runtime.start(fn, args, kwargs, callback)
 
         method.__name__ = attr_name
         method.__qualname__ = f"{cls.__name__}.{attr_name}"

@@ -27,6 +27,7 @@ import contextvars
 from asyncio import _get_running_loop
 import threading
 import time
+from threading import get_ident
 import weakref
 from typing import Any, Callable
 
@@ -265,7 +266,9 @@ class LoopRuntime:
         Returns a Future for the result, or None when ``callback`` is given
         (it is then called on the loop as ``callback(result, error)``).
         """
-        self.check_thread()
+        running = _get_running_loop()
+        if get_ident() != self.thread_id or (running is not None and running is not self.loop):
+            self.check_thread()  # binds on first use, or raises
         future = None if callback is not None else self.loop.create_future()
         # A fresh greenlet starts with an empty context; PyMongo keeps CSOT
         # deadlines and bound sessions in ContextVars, so copy the caller's.
