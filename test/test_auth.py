@@ -237,3 +237,21 @@ async def test_add_user_then_authenticate_as_the_new_user(make_client, auth_serv
             await client[DB].things.insert({"_id": 3})
     finally:
         await admin[DB].remove_user("fresh")
+
+
+async def test_a_mongodb_cr_uri_negotiates_scram(make_client, auth_server):
+    client = make_client(
+        uri(auth_server, "user", USER_PASSWORD, DB).replace("?", "?authMechanism=MONGODB-CR&")
+    )
+    await client.open()
+    assert (await client[DB].things.find_one())["_id"] == 1
+
+
+async def test_logout_of_uri_credentials(make_client, auth_server):
+    client = make_client(uri(auth_server, "admin", ADMIN_PASSWORD))
+    assert (await client[DB].things.find_one())["_id"] == 1
+    await client[DB].logout()  # the credentials are admin's: nothing changes
+    assert (await client[DB].things.find_one())["_id"] == 1
+    await client.admin.logout()
+    with pytest.raises(OperationFailure):
+        await client[DB].things.find_one()

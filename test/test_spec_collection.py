@@ -346,7 +346,9 @@ async def test_slicing_a_started_cursor_raises_invalid_operation(coll):
 
 async def test_find_takes_pymongo2_arguments(coll):
     await _fill(coll, 10)
-    docs = await coll.find(spec={"i": {"$lt": 5}}, fields=["i"], skip=1, limit=2, sort=[("i", -1)]).to_list(None)
+    docs = await coll.find(
+        spec={"i": {"$lt": 5}}, fields=["i"], skip=1, limit=2, sort=[("i", -1)]
+    ).to_list(None)
     assert docs == [{"_id": 3, "i": 3}, {"_id": 2, "i": 2}]
     # Positionally, in PyMongo 2's order: spec, fields, skip, limit.
     docs = await coll.find({"i": {"$gte": 5}}, {"_id": 0}, 1, 2).sort("i").to_list(None)
@@ -435,7 +437,9 @@ async def test_ensure_index_creates_once_within_cache_for(coll):
 
 
 async def test_ensure_index_cache_expires(coll):
-    assert await coll.ensure_index([("a", ASCENDING), ("b", DESCENDING)], cache_for=0.05) == "a_1_b_-1"
+    assert (
+        await coll.ensure_index([("a", ASCENDING), ("b", DESCENDING)], cache_for=0.05) == "a_1_b_-1"
+    )
     await asyncio.sleep(0.1)
     assert await coll.ensure_index([("a", ASCENDING), ("b", DESCENDING)]) == "a_1_b_-1"
 
@@ -628,3 +632,20 @@ def test_uuid_subtype_property(client):
     assert coll.uuid_subtype == 3
     with pytest.raises(ConfigurationError):
         coll.uuid_subtype = 7
+
+
+async def test_reindex_runs_the_command_or_names_its_replacement(coll):
+    await coll.insert({"a": 1})
+    try:
+        result = await coll.reindex()
+    except CommandRemoved as exc:
+        assert "drop_indexes()" in str(exc)
+    else:  # a standalone server that still rebuilds indexes
+        assert result["ok"] == 1.0
+
+
+async def test_find_without_pymongo2_arguments_still_applies_manipulators(db):
+    db.add_son_manipulator(Hide())
+    await db.plain.insert_one({"_id": 1, "secret": 2, "public": 3})
+    assert await db.plain.find({"_id": 1}).to_list(None) == [{"_id": 1, "public": 3}]
+    assert await db.plain.find_one({"_id": 1}) == {"_id": 1, "public": 3}

@@ -33,14 +33,22 @@ from pymongo.errors import ConfigurationError, InvalidOperation
 from pymongo.read_preferences import ReadPreference
 
 from motor.network.pool import MotorPool
+from motor.spec.options import legacy_mechanism
 
-__all__ = ["authenticate", "credentials_for", "logout", "verify_credentials"]
+__all__ = [
+    "CONVERSATION_MECHANISMS",
+    "authenticate",
+    "credentials_for",
+    "logout",
+    "verify_credentials",
+]
 
-# The spec's default mechanism. MongoDB 4.0 removed MONGODB-CR and PyMongo 4
-# cannot speak it; every server PyMongo 4 can reach negotiates SCRAM instead
-# (SCRAM-SHA-256, or SCRAM-SHA-1 for older users), which is what
-# mechanism="MONGODB-CR" means here, as PyMongo's own DEFAULT does.
-_LEGACY_DEFAULT = "MONGODB-CR"
+# Mechanisms that are a conversation over the connection alone, checked at
+# open(): the others may call out to cloud metadata services or Kerberos
+# libraries, and are left to the first operation, as PyMongo does.
+CONVERSATION_MECHANISMS = frozenset(
+    ["DEFAULT", "SCRAM-SHA-1", "SCRAM-SHA-256", "PLAIN", "MONGODB-X509"]
+)
 
 
 def credentials_for(database: str, name: Any, password: Any, source: Any, mechanism: Any) -> Any:
@@ -52,8 +60,7 @@ def credentials_for(database: str, name: Any, password: Any, source: Any, mechan
         raise TypeError(f"password must be a str, not {type(password).__name__}")
     if source is not None and not isinstance(source, str):
         raise TypeError(f"source must be a str, not {type(source).__name__}")
-    if mechanism == _LEGACY_DEFAULT:
-        mechanism = "DEFAULT"
+    mechanism = legacy_mechanism(mechanism)
     if mechanism not in MECHANISMS:
         raise ConfigurationError(
             f"unknown authentication mechanism {mechanism!r}; MONGODB-CR was removed "

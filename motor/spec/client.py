@@ -64,7 +64,7 @@ class ClientSpecMixin(SettingsMixin):
     def _open(self) -> Any:
         client = super()._open()
         credentials = self.delegate._topology_settings.pool_options._credentials
-        if credentials is not None:
+        if credentials is not None and credentials.mechanism in auth.CONVERSATION_MECHANISMS:
             auth.verify_credentials(self, credentials)
         return client
 

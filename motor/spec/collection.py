@@ -83,6 +83,17 @@ _FIND_POSITIONAL = (
     "uuid_subtype",
 )
 
+# The first positional arguments mean the same to PyMongo 2 and 4 (filter,
+# projection, skip, limit); these keywords are PyMongo 2's alone.
+_SHARED_POSITIONAL = 4
+_PYMONGO2_ONLY = frozenset(_FIND_POSITIONAL) - {
+    "skip",
+    "limit",
+    "sort",
+    "max_scan",
+    "snapshot",
+}
+
 _DUPLICATE_KEY_CODES = (11000, 11001, 12582)
 
 
@@ -487,6 +498,11 @@ class CollectionSpecMixin(SettingsMixin):
         exceeding it raises :class:`~pymongo.errors.NetworkTimeout`.
         ``slave_okay`` raises ConfigurationError.
         """
+        if len(args) <= _SHARED_POSITIONAL and _PYMONGO2_ONLY.isdisjoint(kwargs):
+            # Arguments PyMongo 4 takes as they are: no translation needed.
+            cursor = super().find(*args, **kwargs)
+            cursor._spec_fix_outgoing = self._spec_database()._spec_outgoing_fixer(self)
+            return cursor
         return self._spec_cursor(args, kwargs)
 
     @async_method
@@ -505,6 +521,15 @@ class CollectionSpecMixin(SettingsMixin):
         unwrap_args((), kwargs)
         if spec_or_id is not None and not isinstance(spec_or_id, Mapping):
             spec_or_id = {"_id": spec_or_id}
+        if (
+            len(args) < _SHARED_POSITIONAL
+            and _PYMONGO2_ONLY.isdisjoint(kwargs)
+            and self._spec_database()._spec_outgoing_fixer(self) is None
+        ):
+            # Arguments PyMongo 4's find_one takes as they are.
+            if spec_or_id is not None:
+                args = (spec_or_id, *args)
+            return super().find_one(*args, callback=callback, **kwargs)
         if spec_or_id is not None:
             if args or "spec" in kwargs or "filter" in kwargs:
                 args = (spec_or_id, *args)

@@ -35,6 +35,7 @@ __all__ = [
     "WriteConcernDocument",
     "check_no_rejected_options",
     "client_arguments",
+    "legacy_mechanism",
     "read_preference",
     "uuid_representation",
     "write_concern_from_options",
@@ -93,9 +94,23 @@ def _clean_uri(uri: str) -> str:
         message = _REJECTED.get(_normalized(name))
         if message is not None:
             raise ConfigurationError(message.format(name=name) + " (found in the URI)")
-        if _normalized(name) not in _IGNORED:
-            kept.append(part)
+        if _normalized(name) in _IGNORED:
+            continue
+        if _normalized(name) == "authmechanism" and unquote(part.partition("=")[2]) == "MONGODB-CR":
+            part = "authMechanism=" + legacy_mechanism("MONGODB-CR")
+        kept.append(part)
     return base + ("?" + "&".join(kept) if kept else "")
+
+
+def legacy_mechanism(mechanism: Any) -> Any:
+    """PyMongo 4's name for an authentication mechanism the spec names.
+
+    MongoDB 4.0 removed MONGODB-CR, the spec's default, and PyMongo 4 cannot
+    speak it; every server PyMongo 4 reaches negotiates SCRAM instead
+    (SCRAM-SHA-256, or SCRAM-SHA-1 for older users), which is PyMongo's
+    DEFAULT: that is what MONGODB-CR means here.
+    """
+    return "DEFAULT" if mechanism == "MONGODB-CR" else mechanism
 
 
 # -- read preferences ---------------------------------------------------------------
@@ -374,6 +389,8 @@ def client_arguments(args: tuple, kwargs: dict, replica_set: bool = False) -> tu
     for name in list(kwargs):
         if _normalized(name) in _IGNORED:
             del kwargs[name]
+        elif _normalized(name) == "authmechanism" and kwargs[name] == "MONGODB-CR":
+            kwargs[name] = legacy_mechanism(kwargs[name])
 
     host = kwargs.get("host")
     if isinstance(host, str):
