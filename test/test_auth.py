@@ -255,3 +255,12 @@ async def test_logout_of_uri_credentials(make_client, auth_server):
     await client.admin.logout()
     with pytest.raises(OperationFailure):
         await client[DB].things.find_one()
+
+
+async def test_add_user_never_logs_the_password(make_client, auth_server, all_logs):
+    admin = make_client(uri(auth_server, "admin", ADMIN_PASSWORD))
+    await admin[DB].add_user("logged", OTHER_PASSWORD)
+    await admin[DB].add_user("logged", WRONG_PASSWORD)  # updateUser
+    await admin[DB].remove_user("logged")
+    assert any("createUser" in r.getMessage() for r in all_logs.records)
+    assert_no_password(log_text(all_logs))

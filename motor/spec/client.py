@@ -31,6 +31,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pymongo
@@ -41,6 +42,7 @@ from pymongo.errors import PyMongoError
 
 from motor.core.metaprogramming import async_method, check_callback, unwrap, unwrap_args
 from motor.frameworks import spec_mixin
+from motor.runtime.timing import sleep
 from motor.spec import auth
 from motor.spec._legacy import run_legacy
 from motor.spec.collection import index_cache
@@ -85,17 +87,34 @@ class ClientSpecMixin(SettingsMixin):
     def alive(self, *, callback: Any = None) -> Any:
         """Whether the server answers: True, or False after an error (never raises).
 
-        Runs ``ping``, allowing it the connect timeout (20 s by default).
+        False as soon as the client's monitors find no server reachable;
+        otherwise runs ``ping``, allowing it the connect timeout (20 s by
+        default).
         ``await client.admin.command('ping')`` says why, when it fails.
         """
         check_callback(callback)
         return self._runtime.start(self._spec_alive, callback=callback)
 
     def _spec_alive(self) -> bool:
-        seconds = self.delegate.options.pool_options.connect_timeout or 20.0
+        delegate = self.delegate
+        seconds = delegate.options.pool_options.connect_timeout or 20.0
         try:
+            topology = delegate._get_topology()
+            # Wait (parked) for the monitors' verdict: a server known, or
+            # every server unreachable.
+            deadline = time.monotonic() + seconds
+            while True:
+                description = topology.description
+                if description.known_servers:
+                    break
+                servers = description.server_descriptions().values()
+                if servers and all(sd.error for sd in servers):
+                    return False
+                if time.monotonic() > deadline:
+                    return False
+                sleep(0.02)
             with pymongo.timeout(seconds):
-                self.delegate.admin.command("ping")
+                delegate.admin.command("ping")
         except PyMongoError:
             return False
         return True
