@@ -192,8 +192,9 @@ class IOStreamSocket:
 
     def _on_readable(self) -> None:
         # Loop callback (level-triggered): the reply, or an idle socket
-        # closing under us. With nobody waiting, stop listening until asked.
-        if self._waiter is None:
+        # closing under us. With nobody waiting for it, stop listening until
+        # asked (a worker waiting to write is not woken by it).
+        if self._waiter is None or self._writing:
             self._readable = True
             self._stop_reading()
             return
