@@ -466,6 +466,20 @@ def main():
                 elapsed, latencies = fn(msg["host"], msg["port"], msg["n"])
                 reply = {"elapsed": elapsed, "cpu": 0,
                          "latencies": [round(x * 1e6, 1) for x in latencies]}
+            elif cmd == "encode_floor":
+                # What inserting a large document costs before any I/O: BSON.
+                import bson
+                from bson import ObjectId
+
+                docs = [dict(data.large, _id=ObjectId()) for _ in range(msg["n"])]
+                latencies = []
+                start = perf_counter()
+                for doc in docs:
+                    t = perf_counter()
+                    bson.encode(doc)
+                    latencies.append(perf_counter() - t)
+                reply = {"elapsed": perf_counter() - start, "cpu": 0,
+                         "latencies": [round(x * 1e6, 1) for x in latencies]}
             elif cmd == "rss":
                 reply = {"maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
             elif cmd == "quit":
