@@ -95,6 +95,15 @@ _PYMONGO2_ONLY = frozenset(_FIND_POSITIONAL) - {
 }
 
 _DUPLICATE_KEY_CODES = (11000, 11001, 12582)
+_EMPTY = object()
+
+
+def _projection_given(args: tuple, kwargs: dict) -> Any:
+    """The projection find() was given, or _EMPTY for an empty one (PyMongo 2: only _id)."""
+    projection = args[1] if len(args) > 1 else kwargs.get("projection")
+    if projection is not None and not projection:
+        return _EMPTY
+    return projection
 
 
 class IndexCache:
@@ -415,6 +424,10 @@ class CollectionSpecMixin(SettingsMixin):
 
         rename("spec", "filter")
         rename("fields", "projection")
+        projection = options.get("projection")
+        if projection is not None and not projection:
+            # PyMongo 2: an empty field list returns only each document's _id.
+            options["projection"] = {"_id": 1}
         rename("partial", "allow_partial_results")
         if "timeout" in options:
             timeout = options.pop("timeout")
@@ -498,7 +511,11 @@ class CollectionSpecMixin(SettingsMixin):
         exceeding it raises :class:`~pymongo.errors.NetworkTimeout`.
         ``slave_okay`` raises ConfigurationError.
         """
-        if len(args) <= _SHARED_POSITIONAL and _PYMONGO2_ONLY.isdisjoint(kwargs):
+        if (
+            len(args) <= _SHARED_POSITIONAL
+            and _PYMONGO2_ONLY.isdisjoint(kwargs)
+            and _projection_given(args, kwargs) is not _EMPTY
+        ):
             # Arguments PyMongo 4 takes as they are: no translation needed.
             cursor = super().find(*args, **kwargs)
             cursor._spec_fix_outgoing = self._spec_database()._spec_outgoing_fixer(self)
@@ -524,6 +541,7 @@ class CollectionSpecMixin(SettingsMixin):
         if (
             len(args) < _SHARED_POSITIONAL
             and _PYMONGO2_ONLY.isdisjoint(kwargs)
+            and _projection_given((None, *args), kwargs) is not _EMPTY
             and self._spec_database()._spec_outgoing_fixer(self) is None
         ):
             # Arguments PyMongo 4's find_one takes as they are.
