@@ -29,7 +29,7 @@ import copy
 from typing import Any
 
 from pymongo.auth_shared import MECHANISMS, _build_credentials_tuple
-from pymongo.errors import ConfigurationError, InvalidOperation
+from pymongo.errors import ConfigurationError, InvalidOperation, OperationFailure
 from pymongo.read_preferences import ReadPreference
 
 from motor.network.pool import MotorPool
@@ -103,8 +103,15 @@ def _use_credentials(client: Any, credentials: Any) -> None:
         server.pool.reset_without_pause()
 
 
-def authenticate(client: Any, credentials: Any) -> bool:
-    """Check ``credentials``, then make them the client's. True, as in the spec."""
+_AUTHENTICATION_FAILED = 18
+
+
+def authenticate(client: Any, credentials: Any, legacy_mechanism: bool = False) -> bool:
+    """Check ``credentials``, then make them the client's. True, as in the spec.
+
+    ``legacy_mechanism``: the caller asked for MONGODB-CR, which was negotiated
+    as SCRAM; a refusal then says so.
+    """
     current = _pool_options(client)._credentials
     if current is not None and current != credentials:
         raise InvalidOperation(
@@ -113,7 +120,18 @@ def authenticate(client: Any, credentials: Any) -> bool:
             "separate client for the other user (PyMongo 4 authenticates a client as "
             "one user)"
         )
-    verify_credentials(client, credentials)
+    try:
+        verify_credentials(client, credentials)
+    except OperationFailure as exc:
+        if not legacy_mechanism or exc.code != _AUTHENTICATION_FAILED:
+            raise
+        raise OperationFailure(
+            f"{exc} (MongoDB 4.0 removed MONGODB-CR, so Motor negotiated SCRAM-SHA-256 "
+            "or SCRAM-SHA-1 instead: check the user name and password, and that the "
+            "user has SCRAM credentials)",
+            exc.code,
+            exc.details,
+        ) from exc
     if current != credentials:
         _use_credentials(client, credentials)
     return True

@@ -371,7 +371,9 @@ class DatabaseSpecMixin(SettingsMixin):
         check_callback(callback)
         credentials = auth.credentials_for(self.delegate.name, name, password, source, mechanism)
         return self._runtime.start(
-            auth.authenticate, (self._client, credentials), callback=callback
+            auth.authenticate,
+            (self._client, credentials, mechanism == "MONGODB-CR"),
+            callback=callback,
         )
 
     @async_method
