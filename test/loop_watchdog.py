@@ -440,9 +440,14 @@ def _outer_frames(frame: Any, limit: int) -> Iterator[Any]:
 _MISSING = object()
 
 
-def _resolve(frame: Any, names: tuple[str, ...]) -> Any:
-    """Best-effort, side-effect-free evaluation of a dotted name in ``frame``."""
-    if not names:
+def _resolve(frame: Any, names: tuple[str, ...], inspect_objects: bool) -> Any:
+    """Best-effort, side-effect-free evaluation of a dotted name in ``frame``.
+
+    Reading ``f_locals`` of another thread's frame is only done when
+    ``inspect_objects`` says that thread is parked in a C call (on 3.11 it
+    copies the frame's fast locals into a dict).
+    """
+    if not names or not inspect_objects:
         return _MISSING
     first = names[0]
     obj: Any = _MISSING
@@ -500,7 +505,13 @@ def _callee_identity(obj: Any) -> tuple[str, str]:
 
 
 def _call_category(
-    frame: Any, names: tuple[str, ...], attr: str, owner: str, module: str, func: str
+    frame: Any,
+    names: tuple[str, ...],
+    attr: str,
+    owner: str,
+    module: str,
+    func: str,
+    inspect_objects: bool,
 ) -> Optional[str]:
     """Category of a call to ``owner.attr`` made by ``module.func``, if blocking."""
     if attr in _DNS_NAMES:
@@ -514,7 +525,7 @@ def _call_category(
     if attr == "__enter__" and _lockish(owner):
         return LOCK
     if attr in ("get", "put") and len(names) > 1:
-        if isinstance(_resolve(frame, names[:-1]), queue.SimpleQueue):
+        if isinstance(_resolve(frame, names[:-1], inspect_objects), queue.SimpleQueue):
             return LOCK
     if module == "ssl":
         if func == "do_handshake":
@@ -526,7 +537,7 @@ def _call_category(
     return None
 
 
-def _classify_innermost(frame: Any) -> tuple[str, str]:
+def _classify_innermost(frame: Any, inspect_objects: bool) -> tuple[str, str]:
     code = frame.f_code
     module = _module(frame)
     func = code.co_name
@@ -552,7 +563,7 @@ def _classify_innermost(frame: Any) -> tuple[str, str]:
         return IDLE, f"event loop idle in {where}"
 
     if op in _WITH_OPS:
-        obj = _resolve(frame, names)
+        obj = _resolve(frame, names, inspect_objects)
         lockish = _is_lock(obj) if obj is not _MISSING else _lockish(attr)
         if lockish:
             return LOCK, f"with {dotted} in {where}"
@@ -560,14 +571,16 @@ def _classify_innermost(frame: Any) -> tuple[str, str]:
 
     if op in _CALL_OPS:
         site = f"{dotted}() in {where}"
-        category = _call_category(frame, names, attr, owner, module, func)
-        if category is None:
+        category = _call_category(frame, names, attr, owner, module, func, inspect_objects)
+        if category is None and inspect_objects:
             # The callee may have been bound to another name (``recv =
             # sock.recv``; pytest's assertion rewriting does this too): look
             # at the function object itself.
-            real_name, real_owner = _callee_identity(_resolve(frame, names))
+            real_name, real_owner = _callee_identity(_resolve(frame, names, True))
             if real_name and (real_name, real_owner) != (attr, owner):
-                category = _call_category(frame, names, real_name, real_owner, module, func)
+                category = _call_category(
+                    frame, names, real_name, real_owner, module, func, True
+                )
                 if category is not None:
                     real = f"{real_owner}.{real_name}" if real_owner else real_name
                     site = f"{dotted}() [{real}] in {where}"
@@ -576,14 +589,19 @@ def _classify_innermost(frame: Any) -> tuple[str, str]:
     return BUSY, f"{op or 'executing'} in {where}"
 
 
-def classify_frame(frame: Any, context_depth: int = 30) -> Classification:
+def classify_frame(
+    frame: Any, context_depth: int = 30, *, inspect_objects: bool = True
+) -> Classification:
     """Classify what the thread whose innermost Python frame is ``frame`` is doing.
 
-    ``frame`` is typically ``sys._current_frames()[thread_id]``.  Only the
+    ``frame`` is typically ``sys._current_frames()[thread_id]``.  The
     instruction being executed and the names of the enclosing functions are
-    used, so this works on a frame captured from another thread.
+    used; with ``inspect_objects``, the objects named at the call site are
+    also looked up (to see through ``recv = sock.recv`` or to check that a
+    ``with`` target is a lock), which reads the frame's locals: only do that
+    while the thread is parked in a C call.
     """
-    category, detail = _classify_innermost(frame)
+    category, detail = _classify_innermost(frame, inspect_objects)
     if category in BLOCKING_CATEGORIES:
         # Context upgrades: a socket wait / sleep / lock inside a resolver is
         # DNS; a socket wait inside a handshake is the handshake.
@@ -685,6 +703,7 @@ class _Track:
     runq: Optional[float]
     sampler_runq: Optional[float]
     result: Optional[Classification] = None
+    inspected: bool = False  # classified with inspect_objects=True
 
 
 @dataclass(eq=False)
@@ -709,9 +728,21 @@ def _format_loop_stack(frame: Any) -> str:
     for i in range(len(entries) - 1, -1, -1):
         entry = entries[i]
         if entry.name == "_run" and entry.filename.replace("\\", "/").endswith("asyncio/events.py"):
-            callback = traceback.format_list(entries[i + 1 :])
-            return "  [event loop: callback]\n" + "".join(callback)
-    return "".join(traceback.format_list(entries))
+            return "  [event loop: callback]\n" + _format_entries(entries[i + 1 :])
+    return _format_entries(entries)
+
+
+def _format_entries(entries: list[traceback.FrameSummary]) -> str:
+    # Not traceback.format_list(): on 3.11 it parses source lines with ast to
+    # place carets, and ast's global state is not safe to use from a second
+    # thread while the main thread parses too (SystemError: "AST constructor
+    # recursion depth mismatch" in the main thread).
+    lines = []
+    for entry in entries:
+        lines.append(f'  File "{entry.filename}", line {entry.lineno}, in {entry.name}\n')
+        if entry.line:
+            lines.append(f"    {entry.line.strip()}\n")
+    return "".join(lines)
 
 
 def _read_schedstat(path: Optional[str]) -> Optional[tuple[float, float]]:
@@ -951,8 +982,14 @@ class LoopWatchdog:
 
         if track.result is None:
             self.samples += 1
-            track.result = classify_frame(frame)
+            track.result = classify_frame(frame, inspect_objects=False)
         result = track.result
+        if result.category == BUSY and not track.inspected:
+            if not self._not_waiting(track, now, cpu, runq, sampler_runq):
+                # Parked in a C call the names didn't give away: now it is
+                # safe to look at the objects involved.
+                track.inspected = True
+                result = track.result = classify_frame(frame, inspect_objects=True)
         if not result.blocking:
             stall.status = f"{result.category}: {result.detail}"
             if stall.note is None or stall.note[0] != "slow-callback":
