@@ -128,14 +128,17 @@ def test_documented_method_exists_with_its_parameters(class_name, name, params):
     takes_any_positional = any(p.kind == p.VAR_POSITIONAL for p in accepted.values())
     for param in params:
         if param in ("kwargs", "args"):
-            kind = inspect.Parameter.VAR_KEYWORD if param == "kwargs" else inspect.Parameter.VAR_POSITIONAL
+            kind = (
+                inspect.Parameter.VAR_KEYWORD
+                if param == "kwargs"
+                else inspect.Parameter.VAR_POSITIONAL
+            )
             assert any(p.kind == kind for p in accepted.values()), (class_name, name, param)
         elif param not in accepted:
             # The spec's find(*args, **kwargs) and close_cursor(cursor_id, _conn_id):
             # PyMongo 2 internals a caller never passes are the only exceptions.
             assert param.startswith("_") or takes_any_keyword and takes_any_positional, (
-                f"motor.{class_name}.{name}() lacks the documented parameter {param!r}: "
-                f"{signature}"
+                f"motor.{class_name}.{name}() lacks the documented parameter {param!r}: {signature}"
             )
     if name not in SYNCHRONOUS and "callback" in params:
         callback = accepted.get("callback")
@@ -157,12 +160,43 @@ def test_documented_property_exists(class_name, name, _):
 
 
 SPEC_ONLY = {
-    "MotorClient": ["database_names", "copy_database", "fsync", "unlock", "alive", "kill_cursors",
-                    "disconnect", "max_pool_size", "document_class", "tag_sets", "host"],
-    "MotorDatabase": ["collection_names", "current_op", "add_user", "authenticate", "logout",
-                      "eval", "error", "last_status", "profiling_level", "add_son_manipulator"],
-    "MotorCollection": ["insert", "update", "remove", "save", "find_and_modify", "count",
-                        "ensure_index", "group", "map_reduce", "inline_map_reduce"],
+    "MotorClient": [
+        "database_names",
+        "copy_database",
+        "fsync",
+        "unlock",
+        "alive",
+        "kill_cursors",
+        "disconnect",
+        "max_pool_size",
+        "document_class",
+        "tag_sets",
+        "host",
+    ],
+    "MotorDatabase": [
+        "collection_names",
+        "current_op",
+        "add_user",
+        "authenticate",
+        "logout",
+        "eval",
+        "error",
+        "last_status",
+        "profiling_level",
+        "add_son_manipulator",
+    ],
+    "MotorCollection": [
+        "insert",
+        "update",
+        "remove",
+        "save",
+        "find_and_modify",
+        "count",
+        "ensure_index",
+        "group",
+        "map_reduce",
+        "inline_map_reduce",
+    ],
     "MotorCursor": ["count"],
 }
 
@@ -185,8 +219,14 @@ def test_cursor_slicing_is_only_in_the_spec_flavour():
 
 
 def test_motor_exports_the_spec_names():
-    for name in ("MotorClient", "MotorReplicaSetClient", "MotorDatabase", "MotorCollection",
-                 "MotorCursor", "Op"):
+    for name in (
+        "MotorClient",
+        "MotorReplicaSetClient",
+        "MotorDatabase",
+        "MotorCollection",
+        "MotorCursor",
+        "Op",
+    ):
         assert name in motor.__all__
     # As in PyMongo 2, the replica set client is a class of its own.
     assert motor.MotorReplicaSetClient.__module__ == "motor"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 from bson.binary import UuidRepresentation
 from pymongo.errors import ConfigurationError
@@ -413,7 +413,3 @@ def client_arguments(args: tuple, kwargs: dict, replica_set: bool = False) -> tu
     _ssl_options(kwargs)
     return (), kwargs
 
-
-def quote_credential(text: str) -> str:
-    """Percent-encode a user name or password for a URI."""
-    return quote(text, safe="")
