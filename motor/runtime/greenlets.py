@@ -11,6 +11,9 @@ the worker.
 
 Workers are pooled per loop: starting a call costs one greenlet switch, not a
 greenlet creation (see ``../shared/notes/pymongo-bridge.md`` for the figures).
+At most :data:`MAX_ACTIVE_WORKERS` run at once; further calls wait in a FIFO,
+as a tuple rather than a parked greenlet, so that 10,000 pending calls cost
+little memory.
 
 Typical use, from Motor's generated methods::
 
@@ -74,6 +77,9 @@ class MotorWorker(greenlet.greenlet):
             try:
                 result = fn(*args, **kwargs)
             except greenlet.GreenletExit:
+                # Killed while parked (what would have resumed it is gone):
+                # give its slot back.
+                runtime._active -= 1
                 raise
             except BaseException as exc:  # noqa: BLE001 - delivered to the caller
                 deliver(future, callback, None, exc)
