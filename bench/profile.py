@@ -82,7 +82,8 @@ def main():
     command = [*client_pin, python, "-c", code]
     if args.tool == "pyspy":
         pyspy = os.path.join(ROOT, ".venv-bench", "bin", "py-spy")
-        command = [*client_pin, pyspy, "record", "--native", "-r", "2000", "-o", args.svg,
+        fmt = ["-f", "raw"] if args.svg.endswith(".txt") else []
+        command = [*client_pin, pyspy, "record", *fmt, "-r", "1000", "-o", args.svg,
                    "--", python, "-c", code]
     try:
         subprocess.call(command, cwd=WORK_DIR)

@@ -61,7 +61,7 @@ MODES = {
     "smoke": dict(n=40, rounds=1, unpinned_rounds=0, secantus_n=0, secantus_rounds=0,
                   gridfs_bytes=600_000, concurrency=[1, 4], floor_n=200, memory_n=0,
                   warmup=False),
-    "fast": dict(n=2000, rounds=5, unpinned_rounds=3, secantus_n=300, secantus_rounds=3,
+    "fast": dict(n=2000, rounds=7, unpinned_rounds=3, secantus_n=300, secantus_rounds=3,
                  gridfs_bytes=52_428_800, concurrency=[1, 100], floor_n=5000,
                  memory_n=10_000, warmup=True),
     "full": dict(n=10_000, rounds=10, unpinned_rounds=5, secantus_n=2000, secantus_rounds=5,
