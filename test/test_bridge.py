@@ -202,3 +202,47 @@ async def test_idle_connections_past_max_idle_time_are_pruned(make_client):
     while pool.conns and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     assert not pool.conns
+
+
+async def test_helper_threads_run_blocking_calls_off_the_loop(monkeypatch):
+    from motor.runtime import threads
+
+    # Starting a helper must not go through threading.Thread.start, which
+    # waits for the new thread to run.
+    def refuse_start(self):
+        raise AssertionError("threading.Thread.start used on the loop thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse_start)
+    loop = asyncio.get_running_loop()
+    ran_on = await threads.submit(loop, threading.get_ident)
+    assert ran_on != threading.get_ident()
+
+    def fail():
+        raise LookupError("no such host")
+
+    with pytest.raises(LookupError, match="no such host"):
+        await threads.submit(loop, fail)
+
+
+async def test_host_names_are_resolved_off_the_loop(make_client, uri, monkeypatch):
+    import socket
+
+    from pymongo.uri_parser import parse_uri
+
+    host, port = parse_uri(uri)["nodelist"][0]
+    if host not in ("127.0.0.1", "localhost"):
+        pytest.skip("the test server is not on this machine")
+    lookups = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def slow_getaddrinfo(*args, **kwargs):
+        lookups.append(threading.get_ident())
+        time.sleep(0.2)  # a slow resolver
+        return real_getaddrinfo(*args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_getaddrinfo)
+    client = make_client(f"mongodb://localhost:{port}/?directConnection=true")
+    ticker = Ticker()
+    assert (await client.admin.command("ping"))["ok"] == 1
+    assert ticker.stop() >= 5
+    assert lookups and threading.get_ident() not in lookups

@@ -53,6 +53,7 @@ from pymongo.network_layer import _POLL_TIMEOUT, NetworkingInterface
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 
 from motor.runtime.greenlets import MotorWorker, current_worker
+from motor.runtime import threads
 from motor.runtime.timing import wait_for_future
 
 __all__ = ["IOStreamSocket", "open_socket_interface"]
@@ -380,9 +381,7 @@ def _resolve(host: str, port: int, timeout: float | None) -> list[tuple[int, Any
     # As PyMongo does: 'localhost' is tried over IPv4 only (slow ::1 connects).
     family = socket.AF_INET if host == "localhost" or not socket.has_ipv6 else socket.AF_UNSPEC
     loop = current_worker().runtime.loop  # type: ignore[union-attr]
-    lookup = loop.run_in_executor(
-        None, socket.getaddrinfo, host, port, family, socket.SOCK_STREAM
-    )
+    lookup = threads.submit(loop, socket.getaddrinfo, host, port, family, socket.SOCK_STREAM)
     infos = wait_for_future(lookup, timeout)
     return [(af, sockaddr) for af, _type, _proto, _name, sockaddr in infos]
 

@@ -21,6 +21,7 @@ import time
 import types
 from typing import Any
 
+from motor.runtime import threads
 from motor.runtime.greenlets import Wait, current_worker, suspend_until
 
 __all__ = ["install", "run_in_thread", "sleep", "wait_for_future"]
@@ -69,16 +70,16 @@ def wait_for_future(future: Any, timeout: float | None = None) -> Any:
 
 
 def run_in_thread(fn: Any, *args: Any) -> Any:
-    """Run a blocking ``fn(*args)`` in the loop's executor; park the worker meanwhile.
+    """Run a blocking ``fn(*args)`` in a helper thread; park the worker meanwhile.
 
     For the few PyMongo steps that block on threads, not sockets: starting
-    monitor threads (``Thread.start`` waits for the thread) and joining them.
-    Outside a worker, just calls ``fn(*args)``.
+    monitor threads (``Thread.start`` waits for the thread) and joining them,
+    SRV lookups, KMS requests. Outside a worker, just calls ``fn(*args)``.
     """
     worker = current_worker()
     if worker is None:
         return fn(*args)
-    return wait_for_future(worker.runtime.loop.run_in_executor(None, fn, *args))
+    return wait_for_future(threads.submit(worker.runtime.loop, fn, *args))
 
 
 class _TimeModule(types.ModuleType):
