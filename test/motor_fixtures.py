@@ -6,6 +6,7 @@ SecantusDB and sets it; point it at your own mongod to test against that).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 
@@ -26,8 +27,21 @@ test_uri.__test__ = False  # type: ignore[attr-defined]
 
 
 def sync_client(**kwargs) -> MongoClient:
-    """A plain PyMongo client for setting up and checking from outside Motor."""
+    """A plain PyMongo client for setting up and checking from outside Motor.
+
+    It blocks: in an ``async def`` test, use it inside :func:`off_loop`.
+    """
     return MongoClient(test_uri(), **kwargs)
+
+
+async def off_loop(fn, *args):
+    """Run blocking test code (a plain PyMongo client) in a helper thread.
+
+    The loop watchdog fails any test that blocks the loop thread, tests included.
+    """
+    from motor.runtime import threads
+
+    return await threads.submit(asyncio.get_running_loop(), fn, *args)
 
 
 @pytest.fixture(scope="session")

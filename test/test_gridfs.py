@@ -19,7 +19,7 @@ import motor
 import motor.motor_asyncio as motor_asyncio
 from motor.gridfs._delegates import DOWNLOAD_BATCH_BYTES, UPLOAD_BUFFER_BYTES
 
-from .motor_fixtures import sync_client
+from .motor_fixtures import off_loop, sync_client
 
 
 class RecordingReader:
@@ -56,14 +56,24 @@ def fs(db):
     return motor.MotorGridFS(db)
 
 
-def files_doc(db_name: str, file_id, root: str = "fs") -> dict:
+def _files_doc(db_name: str, file_id, root: str) -> dict:
     with sync_client() as client:
         return client[db_name][root + ".files"].find_one({"_id": file_id})
 
 
-def chunk_count(db_name: str, file_id, root: str = "fs") -> int:
+async def files_doc(db_name: str, file_id, root: str = "fs") -> dict:
+    """The files document, read by a plain PyMongo client (off the loop)."""
+    return await off_loop(_files_doc, db_name, file_id, root)
+
+
+def _chunk_count(db_name: str, file_id, root: str) -> int:
     with sync_client() as client:
         return client[db_name][root + ".chunks"].count_documents({"files_id": file_id})
+
+
+async def chunk_count(db_name: str, file_id, root: str = "fs") -> int:
+    """How many chunks the server holds for the file (read off the loop)."""
+    return await off_loop(_chunk_count, db_name, file_id, root)
 
 
 # -- put, get and the files document ---------------------------------------------------
@@ -89,7 +99,7 @@ async def test_open_resolves_to_the_gridfs_and_put_get_round_trip(db, db_name):
     assert await grid_out.read() == b""
 
     # Motor stored the SHA-256 of the content with the file, computed once while writing.
-    assert files_doc(db_name, file_id)["sha256"] == sha256(b"Contents")
+    assert (await files_doc(db_name, file_id))["sha256"] == sha256(b"Contents")
     assert await grid_out.content_sha256() == sha256(b"Contents")
 
 
@@ -141,8 +151,8 @@ async def test_put_that_fails_midway_leaves_no_chunks(fs, db_name):
 
     with pytest.raises(OSError, match="disk on fire"):
         await fs.put(Failing(), _id="doomed", chunk_size=100)
-    assert chunk_count(db_name, "doomed") == 0
-    assert files_doc(db_name, "doomed") is None
+    assert await chunk_count(db_name, "doomed") == 0
+    assert await files_doc(db_name, "doomed") is None
 
 
 # -- MotorGridIn -----------------------------------------------------------------------
@@ -173,7 +183,7 @@ async def test_new_file_streams_chunks_and_reads_file_likes_in_chunks(fs, db_nam
     assert grid_in.sha256 == sha256(content)
     grid_out = await fs.get(grid_in._id)
     assert await grid_out.read() == content
-    assert chunk_count(db_name, grid_in._id) == -(-len(content) // 4)
+    assert await chunk_count(db_name, grid_in._id) == -(-len(content) // 4)
 
 
 async def test_chunks_reach_the_server_before_close(fs, db_name):
@@ -182,10 +192,10 @@ async def test_chunks_reach_the_server_before_close(fs, db_name):
     piece = os.urandom(1024 * 1024)
     for _ in range(UPLOAD_BUFFER_BYTES // len(piece) + 2):
         await grid_in.write(piece)
-    assert chunk_count(db_name, "big") >= UPLOAD_BUFFER_BYTES // (256 * 1024) - 1
+    assert await chunk_count(db_name, "big") >= UPLOAD_BUFFER_BYTES // (256 * 1024) - 1
     assert grid_in.delegate._buffered_docs_size < UPLOAD_BUFFER_BYTES
     await grid_in.abort()
-    assert chunk_count(db_name, "big") == 0
+    assert await chunk_count(db_name, "big") == 0
 
 
 async def test_set_before_and_after_close(fs, db_name):
@@ -193,13 +203,13 @@ async def test_set_before_and_after_close(fs, db_name):
     await grid_in.set("content_type", "image/png")  # stored on close
     grid_in.custom = "before"  # plain assignment works before close
     grid_in.filename = "picture.png"
-    assert files_doc(db_name, grid_in._id) is None
+    assert await files_doc(db_name, grid_in._id) is None
     await grid_in.close()
 
     await grid_in.set("my_field", "my_value")  # sent to the server at once
     assert grid_in.content_type == grid_in.contentType == "image/png"
     assert grid_in.my_field == "my_value" and grid_in.custom == "before"
-    document = files_doc(db_name, grid_in._id)
+    document = await files_doc(db_name, grid_in._id)
     assert document["contentType"] == "image/png"
     assert document["custom"] == "before" and document["my_field"] == "my_value"
     assert document["filename"] == "picture.png"
@@ -239,7 +249,7 @@ async def test_async_with_closes_or_aborts(fs, db_name):
         async with fs.new_file(_id="dropped", chunk_size=2) as grid_in:
             await grid_in.write(b"123456")
             raise RuntimeError("boom")
-    assert chunk_count(db_name, "dropped") == 0
+    assert await chunk_count(db_name, "dropped") == 0
     with pytest.raises(NoFile):
         await fs.get("dropped")
 
@@ -365,14 +375,18 @@ async def test_stream_to_handler_writes_and_flushes_each_chunk(fs):
 
 async def test_content_sha256_is_computed_once_for_files_motor_did_not_write(fs, db_name):
     data = os.urandom(3000)
-    with sync_client() as client:
-        file_id = gridfs.GridFS(client[db_name]).put(data, chunk_size=1000)
-        assert "sha256" not in client[db_name].fs.files.find_one({"_id": file_id})
+
+    def put_with_pymongo():
+        with sync_client() as client:
+            return gridfs.GridFS(client[db_name]).put(data, chunk_size=1000)
+
+    file_id = await off_loop(put_with_pymongo)
+    assert "sha256" not in await files_doc(db_name, file_id)
     grid_out = await fs.get(file_id)
     assert await grid_out.read(10) == data[:10]
     assert await grid_out.content_sha256() == sha256(data)
     assert grid_out.tell() == 10  # hashing did not move the reader
-    assert files_doc(db_name, file_id)["sha256"] == sha256(data)
+    assert (await files_doc(db_name, file_id))["sha256"] == sha256(data)
     assert (await fs.get(file_id)).sha256 == sha256(data)
 
 
@@ -438,7 +452,7 @@ async def test_find_list_exists_and_delete(fs, db_name, io_loop):
 
     await fs.delete(ids[0])
     assert not await fs.exists(ids[0])
-    assert chunk_count(db_name, ids[0]) == 0
+    assert await chunk_count(db_name, ids[0]) == 0
     with pytest.raises(NoFile):
         await fs.get(ids[0])
 

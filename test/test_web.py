@@ -24,7 +24,7 @@ import motor.motor_asyncio as motor_asyncio
 import motor.web
 from motor.gridfs import _delegates
 
-from .motor_fixtures import sync_client
+from .motor_fixtures import off_loop, sync_client
 
 
 @contextlib.asynccontextmanager
@@ -322,14 +322,20 @@ async def test_root_collection_and_asyncio_database(http, asyncio_client, db_nam
 
 async def test_etag_of_a_foreign_file_is_computed_once_and_stored(http, db, db_name, monkeypatch):
     data = os.urandom(5000)
-    with sync_client() as client:
-        file_id = gridfs.GridFSBucket(client[db_name]).upload_from_stream("foreign", data)
+
+    def upload_with_pymongo():
+        with sync_client() as client:
+            return gridfs.GridFSBucket(client[db_name]).upload_from_stream("foreign", data)
+
+    def stored_sha256():
+        with sync_client() as client:
+            return client[db_name].fs.files.find_one({"_id": file_id})["sha256"]
+
+    file_id = await off_loop(upload_with_pymongo)
     expected = f'"{hashlib.sha256(data).hexdigest()}"'
     async with serving(app_for(db)) as base:
         assert (await get(http, base + "/fs/foreign")).headers["Etag"] == expected
-        with sync_client() as client:
-            stored = client[db_name].fs.files.find_one({"_id": file_id})["sha256"]
-        assert f'"{stored}"' == expected
+        assert f'"{await off_loop(stored_sha256)}"' == expected
 
         def no_more_hashing(self):
             raise AssertionError("hashed again")
