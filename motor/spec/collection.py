@@ -777,18 +777,21 @@ class CollectionSpecMixin(SettingsMixin):
     def aggregate(self, pipeline: Any, *args: Any, callback: Any = None, **kwargs: Any) -> Any:
         """Run an aggregation pipeline.
 
-        As in the spec, awaiting (or yielding) the result, or passing
+        As in the spec, awaiting (or yielding) what it returns, or passing
         ``callback``, gives the result document::
 
             result = await collection.aggregate([{"$match": {"x": 1}}])
             result == {"result": [...documents...], "ok": 1.0}
 
-        and, as in Motor 3, ``async for doc in collection.aggregate(pipeline)``
-        iterates the documents (it returns a MotorLatentCommandCursor, whose
-        command runs on first use). ``pipeline`` may be a single stage.
+        What it returns is a MotorLatentCommandCursor, which resolves like a
+        Future to that document when awaited or yielded; as in Motor 3,
+        ``async for doc in collection.aggregate(pipeline)`` iterates the
+        documents instead (the command runs on first use). ``pipeline`` may
+        be a single stage.
 
         :param callback: optional, keyword only: called on the loop as
           ``callback(result_document, error)``; the method then returns None.
+          Without it, the method returns the awaitable cursor.
         """
         check_callback(callback)
         unwrap_args((), kwargs)
