@@ -64,7 +64,14 @@ def assert_no_password(*texts):
 
 @pytest.fixture
 def all_logs(caplog):
-    """Every log record, at DEBUG, from every logger (PyMongo's included)."""
+    """Log records at DEBUG from every logger, PyMongo's command and connection logs included.
+
+    PyMongo's monitor threads log heartbeats to ``pymongo.topology``: kept at
+    WARNING, so that they do not contend with the loop thread for the
+    capturing handler's lock (they never carry credentials).
+    """
+    # (set_level also sets the capturing handler's level: DEBUG must come last.)
+    caplog.set_level(logging.WARNING, logger="pymongo.topology")
     caplog.set_level(logging.DEBUG)
     for name in ("pymongo", "pymongo.command", "pymongo.connection", "pymongo.serverSelection"):
         caplog.set_level(logging.DEBUG, logger=name)

@@ -3,7 +3,8 @@ followed while the loop runs, and SecantusDB's one-member set.
 
 The mockupdb members answer from handlers that run in mockupdb's own server
 threads (never ``receives()`` on the loop thread, which would block it); a
-shared, lock-protected state says which member is primary. The loop
+shared state says which member is primary (the loop thread only assigns
+and reads it; the lock is mockupdb's threads' alone). The loop
 watchdog fails the run if anything here blocks the loop thread.
 """
 
@@ -54,12 +55,13 @@ class ScriptedSet:
         return host, int(port)
 
     def fail_over(self, new_primary: str) -> None:
-        with self.lock:
-            self.primary = new_primary
+        # One assignment, atomic: the loop thread never waits on the lock,
+        # which only mockupdb's threads share.
+        self.primary = new_primary
 
     def _hello(self, name: str) -> dict:
+        primary = self.primary
         with self.lock:
-            primary = self.primary
             self.hellos[name] += 1
         reply = {
             "ok": 1,
@@ -90,8 +92,7 @@ class ScriptedSet:
         command = (request.command_name or "").lower()
         if command in ("ismaster", "hello"):
             return request.replies(self._hello(name))
-        with self.lock:
-            is_primary = name == self.primary
+        is_primary = name == self.primary
         if command == "insert":
             if not is_primary:
                 # As MongoDB 4.4+ answers: the label makes the write retryable.

@@ -21,7 +21,7 @@ from pymongo.write_concern import WriteConcern
 
 import motor
 from motor.spec import ALL, OFF, SLOW_ONLY, CommandRemoved
-from test.motor_fixtures import sync_client, test_uri
+from test.motor_fixtures import off_loop, sync_client, test_uri
 
 # -- Database.command ---------------------------------------------------------------
 
@@ -59,8 +59,12 @@ async def test_command_encodes_uuids_with_uuid_subtype(db, db_name):
     value = uuid.uuid4()
     await db.command("insert", "uuids", documents=[{"_id": 3, "u": value}])
     await db.command("insert", "uuids", documents=[{"_id": 4, "u": value}], uuid_subtype=4)
-    with sync_client() as sync:
-        stored = {d["_id"]: d["u"] for d in sync[db_name].uuids.find()}
+
+    def stored_values():
+        with sync_client() as sync:
+            return {d["_id"]: d["u"] for d in sync[db_name].uuids.find()}
+
+    stored = await off_loop(stored_values)
     assert isinstance(stored[3], Binary) and stored[3].subtype == 3
     assert isinstance(stored[4], Binary) and stored[4].subtype == 4
     assert stored[4].as_uuid() == value
@@ -389,7 +393,8 @@ async def test_server_info_alive_and_disconnect(client, db):
 async def test_alive_is_false_when_no_server_answers(make_client):
     from test.servers import find_free_port
 
-    client = make_client(f"mongodb://127.0.0.1:{find_free_port()}/?directConnection=true")
+    port = await off_loop(find_free_port)
+    client = make_client(f"mongodb://127.0.0.1:{port}/?directConnection=true")
     loop = asyncio.get_running_loop()
     started = loop.time()
     # As soon as the monitor fails to reach it: not after the 20 s connect timeout.
