@@ -579,9 +579,10 @@ class AgnosticGridFS(MotorBase, metaclass=MotorMeta):
         return self._database
 
     def open(self, callback: Any = None) -> Any:
-        """Resolves to this MotorGridFS (there is nothing to connect).
+        """A Future resolving to this MotorGridFS (there is nothing to connect).
 
-        With ``callback``, it is called as ``callback(grid_fs, error)``.
+        With ``callback``, returns None and calls ``callback(grid_fs, error)``
+        instead.
         """
         check_callback(callback)
         return self._runtime.start(lambda: self, callback=callback)
