@@ -18,6 +18,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from common import BENCH_NAMES, COMPETITOR_KEYS, COMPETITOR_LABELS, LABELS  # noqa: E402
 
+SHORT = {"run_command": "run command", "find_one": "find one", "small_insert": "small insert",
+         "large_insert": "large insert", "find_many": "find many", "small_bulk": "small bulk",
+         "large_bulk": "large bulk", "gridfs_upload": "GridFS upload",
+         "gridfs_download": "GridFS download"}
 COLOURS = {"motor": "#1b9e77", "motor3": "#d95f02", "pymongo_async": "#7570b3",
            "pymongo_sync": "#7f7f7f"}
 
@@ -26,7 +30,7 @@ def main(results_path, out_path):
     with open(results_path) as f:
         results = json.load(f)
     series = results["series"]
-    fig, axes = plt.subplots(len(series), 1, figsize=(15, 4.6 * len(series)), squeeze=False)
+    fig, axes = plt.subplots(len(series), 1, figsize=(14, 5.2 * len(series)), squeeze=False)
     for ax, name in zip(axes[:, 0], series):
         recs = [r for r in results["records"] if r["series"] == name and r["bench"] in LABELS]
         groups = sorted({(r["conc"], r["bench"]) for r in recs},
@@ -46,9 +50,8 @@ def main(results_path, out_path):
             ax.vlines(xs, best, med, color="black", linewidth=0.8)
         ax.set_yscale("log")
         ax.set_xticks(range(len(groups)))
-        ax.set_xticklabels(["%s\nc=%d" % (LABELS[b].replace(" and empty the cursor", "")
-                                          .replace(" insertOne", " insert"), c)
-                            for c, b in groups], fontsize=7)
+        ax.set_xticklabels(["%s c=%d" % (SHORT.get(b, b), c) for c, b in groups],
+                           fontsize=8, rotation=35, ha="right")
         ax.set_ylabel("µs per operation (log)")
         ax.set_title("%s: best round (bar), median (line); lower is better" % name)
         ax.grid(axis="y", which="both", alpha=0.3)

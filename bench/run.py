@@ -635,7 +635,9 @@ def main(argv):
         "series": [], "series_info": {}, "records": [], "versions": {},
     }
     plan = []
-    if pin:
+    if not cfg["rounds"]:
+        pass
+    elif pin:
         plan.append(("canned, pinned", "canned", cfg["n"], cfg["rounds"], True))
         if cfg["unpinned_rounds"]:
             plan.append(("canned, unpinned", "canned", cfg["n"], cfg["unpinned_rounds"], False))
@@ -644,6 +646,8 @@ def main(argv):
     if cfg["secantus_n"] and cfg["secantus_rounds"]:
         plan.append(("SecantusDB, pinned" if pin else "SecantusDB, unpinned", "secantus",
                      cfg["secantus_n"], cfg["secantus_rounds"], pin))
+    if not plan:
+        _envs.fail("nothing to run: every series has 0 rounds")
     results["target_series"] = plan[0][0]
 
     for name, kind, n, rounds, pinned_series in plan:
