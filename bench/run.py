@@ -309,7 +309,8 @@ def run_floors(name, server, pythons, core, rounds, n, gridfs_bytes):
     try:
         server.load("run_command", 1)
         out = []
-        for kind, label in (("socket", "raw blocking socket"), ("iostream", "Tornado IOStream")):
+        for kind, label in (("socket", "raw blocking socket"), ("iostream", "Tornado IOStream"),
+                            ("motor_bridge", "Motor's bridge, no PyMongo")):
             rows = [worker.call("floor", kind=kind, host="127.0.0.1", port=port, n=n)
                     for _ in range(rounds)]
             out.append(summarize(name, "ping_floor", 1, label, rows, n, n * 17))

@@ -402,6 +402,52 @@ def iostream_ping(host, port, n):
     return IOLoop().run_sync(main)
 
 
+def motor_bridge_ping(host, port, n):
+    """The same round trip through Motor's bridge, without PyMongo: each ping
+    is a call run in a Motor worker (``LoopRuntime.start``) that writes and
+    reads through a direct ``IOStreamSocket``, awaited by a coroutine."""
+    import asyncio
+    import socket
+
+    from tornado.ioloop import IOLoop
+
+    from motor.network.iostream_socket import IOStreamSocket, _MotorIOStream
+    from motor.runtime.greenlets import LoopRuntime
+
+    message = ping_message()
+
+    async def main():
+        runtime = LoopRuntime.for_loop(asyncio.get_running_loop())
+        sock = socket.socket()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stream = _MotorIOStream(sock)
+        await stream.connect((host, port))
+        bridge = IOStreamSocket(stream, None, runtime.loop, runtime)
+        header = bytearray(16)
+
+        def ping():
+            bridge.sendall(message)
+            view, got = memoryview(header), 0
+            while got < 16:
+                got += bridge.recv_into(view[got:])
+            body = memoryview(bytearray(int.from_bytes(header[:4], "little") - 16))
+            got = 0
+            while got < len(body):
+                got += bridge.recv_into(body[got:])
+
+        latencies = []
+        start = perf_counter()
+        for _ in range(n):
+            t = perf_counter()
+            await runtime.start(ping)
+            latencies.append(perf_counter() - t)
+        elapsed = perf_counter() - start
+        stream.close()
+        return elapsed, latencies
+
+    return IOLoop().run_sync(main)
+
+
 # -- the command loop ------------------------------------------------------------------
 
 def versions(name):
@@ -462,7 +508,8 @@ def main():
             elif cmd == "memory":
                 reply = driver.memory(msg["n"])
             elif cmd == "floor":
-                fn = raw_socket_ping if msg["kind"] == "socket" else iostream_ping
+                fn = {"socket": raw_socket_ping, "iostream": iostream_ping,
+                      "motor_bridge": motor_bridge_ping}[msg["kind"]]
                 elapsed, latencies = fn(msg["host"], msg["port"], msg["n"])
                 reply = {"elapsed": elapsed, "cpu": 0,
                          "latencies": [round(x * 1e6, 1) for x in latencies]}
