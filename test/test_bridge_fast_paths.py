@@ -101,6 +101,31 @@ async def test_replies_larger_than_the_read_buffer(make_client, db_name):
                                   for i in range(50)]) == [{"_id": i % 4} for i in range(50)]
 
 
+async def test_many_large_replies_at_once_are_all_read(make_client, db_name, monkeypatch):
+    # More reply bytes at once than BURST_BYTES: some wakes are put off to
+    # later passes of the loop, none is lost.
+    client = make_client()
+    coll = client[db_name]["bursts"]
+    await coll.insert_many([{"_id": i, "s": "y" * 40_000} for i in range(20)])
+    rt = client._runtime
+    deferred = []
+    original = LoopRuntime.defer_wake
+
+    def counting_defer_wake(self, owner):
+        deferred.append(owner)
+        original(self, owner)
+
+    monkeypatch.setattr(LoopRuntime, "defer_wake", counting_defer_wake)
+
+    async def read_all():
+        return [d["_id"] async for d in coll.find().sort("_id")]
+
+    results = await asyncio.gather(*[read_all() for _ in range(30)])
+    assert results == [list(range(20))] * 30
+    assert deferred  # the burst control was used...
+    assert not rt._deferred_wakes  # ...and every wake it put off happened
+
+
 async def test_closing_a_socket_from_another_thread_wakes_its_waiting_worker(make_client):
     client = make_client(maxPoolSize=1)
     await client.admin.command("ping")

@@ -52,7 +52,7 @@ from pymongo.errors import ConfigurationError
 from pymongo.network_layer import _POLL_TIMEOUT, NetworkingInterface
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 
-from motor.runtime.greenlets import MotorWorker, current_worker
+from motor.runtime.greenlets import BURST_BYTES, MotorWorker, current_worker
 from motor.runtime import threads
 from motor.runtime.timing import wait_for_future
 
@@ -97,7 +97,7 @@ class IOStreamSocket:
     __slots__ = (
         "stream", "_sock", "_fd", "_timeout", "_pending_read", "_loop", "_runtime",
         "_thread_id", "_direct", "_rbuf", "_rview", "_rstart", "_rend", "_readable",
-        "_reading", "_waiter", "_wait_seq", "_timer", "_writing", "_closed",
+        "_reading", "_waiter", "_wait_seq", "_timer", "_writing", "_closed", "_wake_deferred",
     )
 
     def __init__(self, stream: IOStream, timeout: float | None, loop: Any, runtime: Any = None):
@@ -114,6 +114,7 @@ class IOStreamSocket:
         self._reading = False
         self._writing = False
         self._readable = False  # data may be waiting in the kernel
+        self._wake_deferred = False  # queued in the runtime's burst control
         self._rstart = self._rend = 0
         self._direct = (
             runtime is not None
@@ -199,6 +200,21 @@ class IOStreamSocket:
             self._readable = True
             self._stop_reading()
             return
+        if self._wake_deferred:
+            return
+        runtime = self._runtime
+        if runtime.burst_bytes > BURST_BYTES and runtime.last_reader is not self:
+            # Many replies arrived at once and workers have already read a
+            # lot of them this round: let the coroutines consume those
+            # first (see LoopRuntime.defer_wake).
+            self._wake_deferred = True
+            runtime.defer_wake(self)
+            return
+        self._wake()
+
+    def deferred_wake(self) -> None:
+        """The runtime's turn for a wake that :meth:`_on_readable` put off."""
+        self._wake_deferred = False
         self._wake()
 
     def _on_writable(self) -> None:
@@ -301,12 +317,18 @@ class IOStreamSocket:
                 if want >= _READ_BUFFER_SIZE:
                     count = sock.recv_into(buffer)
                     self._readable = count == want
+                    runtime = self._runtime
+                    runtime.burst_bytes += count
+                    runtime.last_reader = self
                     return count
                 count = sock.recv_into(self._rview)
             except (BlockingIOError, InterruptedError):
                 self._readable = False
                 continue
             self._readable = count == _READ_BUFFER_SIZE
+            runtime = self._runtime
+            runtime.burst_bytes += count
+            runtime.last_reader = self
             if count <= want:
                 buffer[:count] = self._rview[:count]
                 return count

@@ -55,6 +55,11 @@ MAX_IDLE_WORKERS = 256
 # max_wait_time starts when it starts.
 MAX_ACTIVE_WORKERS = 512
 
+# Burst control (LoopRuntime.defer_wake): once workers have read this many
+# bytes since the coroutines last had a turn, a reply on another connection
+# waits for the next pass of the loop before its worker decodes it.
+BURST_BYTES = 256 * 1024
+
 # How often the coarse timeouts of LoopRuntime.watch_slice are checked: a
 # 0.5 s poll slice ends between 0.5 and 0.5 + SLICE_TICK seconds.
 SLICE_TICK = 0.1
@@ -177,6 +182,12 @@ class LoopRuntime:
         self._active = 0
         self._queue: collections.deque = collections.deque()
         self._draining = False
+        # Burst control: bytes read by workers since the last deferred wake,
+        # the socket that read last, and the wakes put off to the next pass.
+        self.burst_bytes = 0
+        self.last_reader: Any = None
+        self._deferred_wakes: collections.deque = collections.deque()
+        self._wakes_scheduled = False
         # Waits bounded by PyMongo's 0.5 s cancellation poll: owner -> deadline.
         self._slices: dict[Any, float] = {}
         self._slice_timer: Any = None
@@ -228,6 +239,37 @@ class LoopRuntime:
             self.loop.call_soon(fn, *args)
         else:
             self.loop.call_soon_threadsafe(fn, *args)
+
+    # -- burst control --------------------------------------------------------------
+
+    def defer_wake(self, owner: Any) -> None:
+        """Call ``owner.deferred_wake()`` on a later pass of the loop.
+
+        When many replies arrive together (100 cursors' batches), the loop
+        would resume every waiting worker in one pass: each decodes its
+        reply, and only on the next pass do the coroutines that awaited them
+        consume the documents. All those documents alive at once make the
+        garbage collector promote them and run full collections. Once workers
+        have read :data:`BURST_BYTES` in a burst,
+        further wakes queue here and resume in order, a burst's worth per
+        pass, each pass after the coroutines woken by the previous one.
+        """
+        self._deferred_wakes.append(owner)
+        if not self._wakes_scheduled:
+            self._wakes_scheduled = True
+            self.loop.call_soon(self._run_deferred_wakes)
+
+    def _run_deferred_wakes(self) -> None:
+        self._wakes_scheduled = False
+        self.burst_bytes = 0
+        self.last_reader = None
+        wakes = self._deferred_wakes
+        while wakes:
+            wakes.popleft().deferred_wake()
+            if self.burst_bytes > BURST_BYTES and wakes:
+                self._wakes_scheduled = True
+                self.loop.call_soon(self._run_deferred_wakes)
+                return
 
     # -- coarse timeouts ---------------------------------------------------------
 
