@@ -30,7 +30,15 @@ data = worker.Data({data!r}, 52428800)
 plan = worker.Plan(driver, bench, conc, n, data, name)
 driver.before(plan, first=True)
 driver.timed(plan)
-best = None
+import gc
+gc_stats = dict(time=0.0, counts=[0, 0, 0], began=0.0)
+def gc_callback(phase, info):
+    if phase == "start":
+        gc_stats["began"] = time.perf_counter()
+    else:
+        gc_stats["time"] += time.perf_counter() - gc_stats["began"]
+        gc_stats["counts"][info["generation"]] += 1
+gc.callbacks.append(gc_callback)
 for _ in range(rounds):
     driver.before(plan)
     cpu = time.process_time()
@@ -41,8 +49,12 @@ for _ in range(rounds):
     if tool == "cprofile":
         prof.disable()
     cpu = time.process_time() - cpu
-    print("%s %s c=%d: %.1f us/op, CPU %.1f us/op" % (name, bench, conc, elapsed / plan.ops * 1e6,
-                                                      cpu / plan.ops * 1e6), flush=True)
+    print("%s %s c=%d: %.1f us/op, CPU %.1f us/op; GC %.1f us/op, collections by "
+          "generation %s, %d objects tracked" % (
+              name, bench, conc, elapsed / plan.ops * 1e6, cpu / plan.ops * 1e6,
+              gc_stats["time"] / plan.ops * 1e6, gc_stats["counts"], len(gc.get_objects())),
+          flush=True)
+    gc_stats.update(time=0.0, counts=[0, 0, 0])
 if tool == "cprofile":
     stats = pstats.Stats(prof)
     stats.sort_stats("tottime").print_stats(45)
