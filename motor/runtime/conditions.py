@@ -30,7 +30,7 @@ import collections
 import threading
 from typing import Any
 
-from motor.runtime.greenlets import Wait, current_worker, suspend_until
+from motor.runtime.greenlets import current_worker
 
 __all__ = ["GreenletCondition"]
 
@@ -51,18 +51,25 @@ class _ThreadWaiter:
 class _WorkerWaiter:
     """A waiter that is a Motor worker: the loop switches back into it."""
 
-    __slots__ = ("wait", "runtime", "notified")
+    __slots__ = ("worker", "runtime", "notified", "done")
 
-    def __init__(self, wait: Wait, runtime: Any) -> None:
-        self.wait = wait
+    def __init__(self, worker: Any, runtime: Any) -> None:
+        self.worker = worker
         self.runtime = runtime
         self.notified = False
+        self.done = False
 
     def wake(self) -> None:
         # Called with the condition's lock held, perhaps from a monitor
         # thread: never switch from here, let the loop do it.
         self.notified = True
-        self.runtime.call_soon_any_thread(self.wait.resume, True)
+        self.runtime.call_soon_any_thread(self.resume, True)
+
+    def resume(self, value: bool) -> None:
+        # On the loop: the first of notify and timeout switches back in.
+        if not self.done:
+            self.done = True
+            self.worker.switch(value)
 
 
 class GreenletCondition:
@@ -92,26 +99,20 @@ class GreenletCondition:
         if worker is None:
             return self._wait_thread(timeout)
         runtime = worker.runtime
-        waiter: _WorkerWaiter | None = None
+        waiter = _WorkerWaiter(worker, runtime)
+        self._waiters.append(waiter)
         timer = None
-
-        def arm(wait: Wait) -> None:
-            nonlocal waiter, timer
-            waiter = _WorkerWaiter(wait, runtime)
-            self._waiters.append(waiter)
-            if timeout is not None:
-                timer = runtime.loop.call_later(max(timeout, 0), wait.resume, False)
-            self._lock.release()
-
+        if timeout is not None:
+            timer = runtime.loop.call_later(max(timeout, 0), waiter.resume, False)
+        self._lock.release()
         try:
-            notified = suspend_until(arm)
+            notified = worker.parent.switch()
         finally:
             if timer is not None:
                 timer.cancel()
             # Held only briefly by others (PyMongo never holds it across I/O).
             self._lock.acquire()
         if not notified:
-            assert waiter is not None
             if waiter.notified:
                 # A notify raced the timeout; honour it rather than lose it.
                 return True
