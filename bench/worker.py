@@ -492,7 +492,10 @@ def main():
                 plan = Plan(driver, msg["bench"], msg["conc"], msg["n"], data, name)
                 driver.before(plan, first=True)
                 if msg.get("warmup", True):
-                    driver.timed(plan)  # warm up: connections, caches
+                    # Warm up: caches, and connection pools grown to the
+                    # concurrency (pools add at most 2 connections at a time).
+                    for _ in range(1 if plan.lanes == 1 else 3):
+                        driver.timed(plan)
                 reply = {}
             elif cmd == "iteration":
                 driver.before(plan)
