@@ -671,6 +671,10 @@ def main(argv):
                 name, server, pythons, cfg["competitors"], cfg["benchmarks"],
                 cfg["concurrency"], n, rounds, cfg["gridfs_bytes"], sizes, client_core,
                 cfg["warmup"], cfg["floor_n"] if kind == "canned" else 0)
+        except Exception as exc:  # noqa: BLE001 - report it, keep the other series
+            step("%s FAILED: %s" % (name, exc))
+            results.setdefault("errors", []).append("%s: %s" % (name, exc))
+            continue
         finally:
             server.stop()
         for r in records:
@@ -680,6 +684,8 @@ def main(argv):
         results["series_info"][name] = {"description": description, "n": n, "rounds": rounds}
         results["records"].extend(records)
         results["versions"].update(infos)
+        with open(os.path.join(out_dir, "results.json"), "w") as f:
+            json.dump(results, f, indent=1)  # what we have so far
 
     if cfg["memory_n"]:
         results["memory"] = measure_memory(binary, replies_dir, pythons, cfg, pin)
@@ -697,6 +703,9 @@ def main(argv):
         plot_path = os.path.join(out_dir, "plot.png")
         subprocess.check_call([_envs.venv_python(BENCH_VENV), os.path.join(HERE, "plot.py"),
                                os.path.join(out_dir, "results.json"), plot_path])
+    if results.get("errors"):
+        step("some series failed: %s" % "; ".join(results["errors"]))
+        return 1
     if args.write_doc:
         write_doc(results, plot_path)
     step("done in %.0f s: %s" % (time.monotonic() - started, os.path.relpath(out_dir, ROOT)
