@@ -239,6 +239,9 @@ def _async_twin_cases() -> list[tuple[type, str, str]]:
     cases = []
     for _, async_cls, agnostic in PYMONGO_CLASSES:
         for name in public_names(async_cls):
+            # Names in EXCLUDED are not compared (the table says why).
+            if (async_cls.__name__, name) in EXCLUDED:
+                continue
             if inspect.iscoroutinefunction(getattr(async_cls, name)):
                 cases.append((async_cls, name, agnostic))
     return cases
@@ -263,8 +266,6 @@ def test_async_twins_have_coroutine_methods_to_compare():
 )
 def test_pymongo_coroutine_method_is_async_on_motor(async_cls, name, agnostic, flavour):
     key = (async_cls.__name__, name)
-    if key in EXCLUDED:
-        pytest.skip(EXCLUDED[key])
     ours = motor_class(flavour, agnostic)
     assert hasattr(ours, name), f"{ours.__name__} has no {name!r} ({async_cls.__name__} does)"
     method = inspect.getattr_static(ours, name)
