@@ -27,27 +27,12 @@ from motor import _bridge, core, gridfs  # noqa: F401 - registers the agnostic c
 from motor import spec  # noqa: F401 - registers the spec's mixins before the classes are made
 from motor._version import version, version_tuple
 from motor.errors import MotorPoolTimeout
+from motor.frameworks import PUBLIC_CLASSES
 from motor.frameworks import SPEC as _SPEC
 
 _bridge.install()
 
-MotorChangeStream = _SPEC.motor_class("AgnosticChangeStream")
-MotorClient = _SPEC.motor_class("AgnosticClient")
-MotorClientEncryption = _SPEC.motor_class("AgnosticClientEncryption")
-MotorClientSession = _SPEC.motor_class("AgnosticClientSession")
-MotorCollection = _SPEC.motor_class("AgnosticCollection")
-MotorCommandCursor = _SPEC.motor_class("AgnosticCommandCursor")
-MotorCursor = _SPEC.motor_class("AgnosticCursor")
-MotorDatabase = _SPEC.motor_class("AgnosticDatabase")
-MotorGridFS = _SPEC.motor_class("AgnosticGridFS")
-MotorGridFSBucket = _SPEC.motor_class("AgnosticGridFSBucket")
-MotorGridIn = _SPEC.motor_class("AgnosticGridIn")
-MotorGridOut = _SPEC.motor_class("AgnosticGridOut")
-MotorGridOutCursor = _SPEC.motor_class("AgnosticGridOutCursor")
-MotorLatentCommandCursor = _SPEC.motor_class("AgnosticLatentCommandCursor")
-MotorRawBatchCommandCursor = _SPEC.motor_class("AgnosticRawBatchCommandCursor")
-MotorRawBatchCursor = _SPEC.motor_class("AgnosticRawBatchCursor")
-MotorReplicaSetClient = _SPEC.motor_class("AgnosticReplicaSetClient")
+_CLASSES = _SPEC.export(globals(), (*PUBLIC_CLASSES, "AgnosticReplicaSetClient"))
 
 # The spec's deprecated helper and its refused connection classes.
 Op = spec.Op
@@ -55,24 +40,10 @@ MotorConnection = spec.MotorConnection
 MotorReplicaSetConnection = spec.MotorReplicaSetConnection
 
 __all__ = [
-    "MotorChangeStream",
-    "MotorClient",
-    "MotorClientEncryption",
-    "MotorClientSession",
-    "MotorCollection",
-    "MotorCommandCursor",
-    "MotorCursor",
-    "MotorDatabase",
-    "MotorGridFS",
-    "MotorGridFSBucket",
-    "MotorGridIn",
-    "MotorGridOut",
-    "MotorGridOutCursor",
-    "MotorLatentCommandCursor",
+    *_CLASSES,
+    "MotorConnection",
     "MotorPoolTimeout",
-    "MotorRawBatchCommandCursor",
-    "MotorRawBatchCursor",
-    "MotorReplicaSetClient",
+    "MotorReplicaSetConnection",
     "Op",
     "version",
     "version_tuple",

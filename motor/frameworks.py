@@ -48,6 +48,27 @@ def spec_mixin(agnostic_name: str) -> Any:
     return register
 
 
+# The agnostic classes every flavour exports (the spec's adds its own).
+PUBLIC_CLASSES = (
+    "AgnosticChangeStream",
+    "AgnosticClient",
+    "AgnosticClientEncryption",
+    "AgnosticClientSession",
+    "AgnosticCollection",
+    "AgnosticCommandCursor",
+    "AgnosticCursor",
+    "AgnosticDatabase",
+    "AgnosticGridFS",
+    "AgnosticGridFSBucket",
+    "AgnosticGridIn",
+    "AgnosticGridOut",
+    "AgnosticGridOutCursor",
+    "AgnosticLatentCommandCursor",
+    "AgnosticRawBatchCommandCursor",
+    "AgnosticRawBatchCursor",
+)
+
+
 class Framework:
     """One event-loop API: how ``io_loop`` is given, and the class names."""
 
@@ -69,6 +90,20 @@ class Framework:
             cls = type(agnostic)(name, bases, {"_framework": self, "__module__": self.module})
             self._classes[agnostic_name] = cls
         return cls
+
+    def export(self, namespace: dict, agnostic_names: tuple = PUBLIC_CLASSES) -> list[str]:
+        """Put this flavour's classes in a module's namespace; return their names.
+
+        ::
+
+            __all__ = TORNADO.export(globals())   # MotorClient, MotorDatabase...
+        """
+        names = []
+        for agnostic_name in agnostic_names:
+            cls = self.motor_class(agnostic_name)
+            namespace[cls.__name__] = cls
+            names.append(cls.__name__)
+        return names
 
     def _bases(self, agnostic_name: str, agnostic: type) -> tuple[type, ...]:
         return (agnostic,)

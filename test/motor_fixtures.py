@@ -34,6 +34,24 @@ def sync_client(**kwargs) -> MongoClient:
     return MongoClient(test_uri(), **kwargs)
 
 
+class Ticker:
+    """Counts loop iterations while something else waits: proof the loop ran."""
+
+    def __init__(self, interval: float = 0.01) -> None:
+        self.ticks = 0
+        self._interval = interval
+        self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            self.ticks += 1
+
+    def stop(self) -> int:
+        self._task.cancel()
+        return self.ticks
+
+
 async def off_loop(fn, *args):
     """Run blocking test code (a plain PyMongo client) in a helper thread.
 

@@ -14,24 +14,7 @@ import motor
 from motor.runtime.conditions import GreenletCondition
 from motor.runtime.greenlets import LoopRuntime, current_worker
 from motor.runtime.timing import sleep as worker_sleep
-
-
-class Ticker:
-    """Counts loop iterations while something else waits, to prove the loop ran."""
-
-    def __init__(self, interval: float = 0.01) -> None:
-        self.ticks = 0
-        self._interval = interval
-        self._task = asyncio.ensure_future(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            self.ticks += 1
-
-    def stop(self) -> int:
-        self._task.cancel()
-        return self.ticks
+from test.motor_fixtures import Ticker
 
 
 def runtime() -> LoopRuntime:

@@ -40,29 +40,12 @@ from pymongo.results import InsertOneResult
 
 import motor
 from motor.runtime.greenlets import current_worker
+from test.motor_fixtures import Ticker
 
 BLOCK_MS = 1000
 
 
 # -- helpers --------------------------------------------------------------------
-
-
-class Ticker:
-    """Counts loop iterations while something else waits: proof the loop ran."""
-
-    def __init__(self, interval: float = 0.01) -> None:
-        self.ticks = 0
-        self._interval = interval
-        self._task = asyncio.ensure_future(self._run())
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            self.ticks += 1
-
-    def stop(self) -> int:
-        self._task.cancel()
-        return self.ticks
 
 
 def _app_name() -> str:
