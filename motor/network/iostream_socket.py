@@ -204,10 +204,13 @@ class IOStreamSocket:
             return
         runtime = self._runtime
         if runtime.burst_bytes > BURST_BYTES and runtime.last_reader is not self:
-            # Many replies arrived at once and workers have already read a
-            # lot of them this round: let the coroutines consume those
-            # first (see LoopRuntime.defer_wake).
+            # Many large replies arrived at once and workers have already
+            # read a lot of them this round: let the coroutines consume
+            # those first (see LoopRuntime.defer_wake). Stop listening
+            # meanwhile, the data is known to be there.
             self._wake_deferred = True
+            self._readable = True
+            self._stop_reading()
             runtime.defer_wake(self)
             return
         self._wake()
@@ -317,6 +320,7 @@ class IOStreamSocket:
                 if want >= _READ_BUFFER_SIZE:
                     count = sock.recv_into(buffer)
                     self._readable = count == want
+                    # Large replies count towards the runtime's burst control.
                     runtime = self._runtime
                     runtime.burst_bytes += count
                     runtime.last_reader = self
@@ -325,10 +329,13 @@ class IOStreamSocket:
             except (BlockingIOError, InterruptedError):
                 self._readable = False
                 continue
-            self._readable = count == _READ_BUFFER_SIZE
-            runtime = self._runtime
-            runtime.burst_bytes += count
-            runtime.last_reader = self
+            if count == _READ_BUFFER_SIZE:
+                self._readable = True
+                runtime = self._runtime
+                runtime.burst_bytes += count
+                runtime.last_reader = self
+            else:
+                self._readable = False
             if count <= want:
                 buffer[:count] = self._rview[:count]
                 return count

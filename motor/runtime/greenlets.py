@@ -250,7 +250,7 @@ class LoopRuntime:
         reply, and only on the next pass do the coroutines that awaited them
         consume the documents. All those documents alive at once make the
         garbage collector promote them and run full collections. Once workers
-        have read :data:`BURST_BYTES` in a burst,
+        have read :data:`BURST_BYTES` of large replies (64 KiB and more) in a burst,
         further wakes queue here and resume in order, a burst's worth per
         pass, each pass after the coroutines woken by the previous one.
         """
