@@ -583,6 +583,8 @@ def parse_args(argv):
     parser.add_argument("--out", help="output directory (default bench/results/<stamp>)")
     parser.add_argument("--write-doc", action="store_true",
                         help="rewrite doc/performance.rst and doc/performance.png")
+    parser.add_argument("--render-doc", metavar="RESULTS_DIR",
+                        help="only rewrite the doc page from an earlier run's results")
     args = parser.parse_args(argv)
     settings = dict(MODES[args.mode or "full"])
     for key in ("n", "rounds", "unpinned_rounds", "secantus_n", "secantus_rounds",
@@ -608,6 +610,12 @@ def parse_args(argv):
 def main(argv):
     started = time.monotonic()
     args, cfg = parse_args(argv)
+    if args.render_doc:
+        with open(os.path.join(args.render_doc, "results.json")) as f:
+            results = json.load(f)
+        plot = os.path.join(args.render_doc, "plot.png")
+        write_doc(results, plot if os.path.exists(plot) else None)
+        return 0
     mode = args.mode or "full"
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     want_plot = not args.no_plot
