@@ -123,7 +123,7 @@ async def test_many_large_replies_at_once_are_all_read(make_client, db_name, mon
     results = await asyncio.gather(*[read_all() for _ in range(30)])
     assert results == [list(range(20))] * 30
     assert deferred  # the burst control was used...
-    assert not rt._deferred_wakes  # ...and every wake it put off happened
+    assert not rt.deferred_wakes  # ...and every wake it put off happened
 
 
 async def test_closing_a_socket_from_another_thread_wakes_its_waiting_worker(make_client):
@@ -144,3 +144,73 @@ async def test_closing_a_socket_from_another_thread_wakes_its_waiting_worker(mak
     closer.join()
     with pytest.raises(OSError):
         await asyncio.wait_for(future, 5)
+
+
+async def test_replies_beyond_the_wake_batch_are_read_off_and_all_delivered(
+        make_client, db_name, monkeypatch):
+    # With a wake batch of 0 every reply is put off to a later pass: the
+    # loop reads it off the socket first, the worker finds it read ahead.
+    from motor.network import iostream_socket
+
+    client = make_client()
+    coll = client[db_name]["wake_batch"]
+    await coll.insert_many([{"_id": i, "n": i * i} for i in range(10)])
+    monkeypatch.setattr(greenlets, "WAKE_BATCH", 0)
+    monkeypatch.setattr(iostream_socket, "WAKE_BATCH", 0)
+    deferred = []
+    original = LoopRuntime.defer_wake
+
+    def counting_defer_wake(self, owner):
+        deferred.append(owner)
+        original(self, owner)
+
+    monkeypatch.setattr(LoopRuntime, "defer_wake", counting_defer_wake)
+    found = await asyncio.gather(*[coll.find_one({"_id": i % 10}) for i in range(60)])
+    assert found == [{"_id": i % 10, "n": (i % 10) ** 2} for i in range(60)]
+    assert len(deferred) >= 60  # every reply went through a deferred wake
+    assert not client._runtime.deferred_wakes
+
+
+async def test_requests_of_concurrent_calls_are_sent_together(make_client, db_name, monkeypatch):
+    client = make_client()
+    coll = client[db_name]["coalesced"]
+    await coll.insert_one({"_id": "warm"})
+    queued = []
+    original = LoopRuntime.queue_send
+
+    def counting_queue_send(self, owner):
+        queued.append(owner)
+        original(self, owner)
+
+    monkeypatch.setattr(LoopRuntime, "queue_send", counting_queue_send)
+    await asyncio.gather(*[coll.insert_one({"_id": i}) for i in range(40)])
+    assert queued  # requests waited for the flush...
+    assert not client._runtime._sends  # ...and every one went out
+    assert await coll.count_documents({"_id": {"$type": "int"}}) == 40
+
+    # A lone call sends at once.
+    queued.clear()
+    assert await coll.find_one({"_id": 7}) == {"_id": 7}
+    assert not queued
+
+
+async def test_queued_unacknowledged_writes_keep_their_order_and_survive_close(
+        make_client, db_name):
+    # While a ping is under way, unacknowledged writes on the other
+    # connection queue behind each other for the same flush: they reach the
+    # server in order, even when the client is closed right after.
+    client = make_client(maxPoolSize=2, w=0)
+    coll = client[db_name]["unacknowledged"]
+    await asyncio.gather(*[client.admin.command("ping") for _ in range(2)])
+    await asyncio.gather(
+        client.admin.command("ping"),
+        *[coll.update_one({"_id": 1}, {"$push": {"seq": i}}, upsert=True) for i in range(25)])
+    client.close()
+    checker = make_client()
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        doc = await checker[db_name]["unacknowledged"].find_one({"_id": 1})
+        if (doc and len(doc["seq"]) == 25) or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert doc["seq"] == list(range(25))

@@ -52,7 +52,7 @@ from pymongo.errors import ConfigurationError
 from pymongo.network_layer import _POLL_TIMEOUT, NetworkingInterface
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 
-from motor.runtime.greenlets import BURST_BYTES, MotorWorker, current_worker
+from motor.runtime.greenlets import WAKE_BATCH, BURST_BYTES, MotorWorker, current_worker
 from motor.runtime import threads
 from motor.runtime.timing import wait_for_future
 
@@ -60,6 +60,9 @@ __all__ = ["IOStreamSocket", "open_socket_interface"]
 
 # A reply up to this size arrives with one recv (header and body together).
 _READ_BUFFER_SIZE = 64 * 1024
+# Requests up to this size may wait for the runtime's flush, to go out in a
+# row with other calls' requests.
+_COALESCE_MAX = 16 * 1024
 _TIMED_OUT: Any = object()
 _CLOSED: Any = object()
 
@@ -98,6 +101,7 @@ class IOStreamSocket:
         "stream", "_sock", "_fd", "_timeout", "_pending_read", "_loop", "_runtime",
         "_thread_id", "_direct", "_rbuf", "_rview", "_rstart", "_rend", "_readable",
         "_reading", "_waiter", "_wait_seq", "_timer", "_writing", "_closed", "_wake_deferred",
+        "_read_error", "_unsent",
     )
 
     def __init__(self, stream: IOStream, timeout: float | None, loop: Any, runtime: Any = None):
@@ -116,6 +120,8 @@ class IOStreamSocket:
         self._readable = False  # data may be waiting in the kernel
         self._wake_deferred = False  # queued in the runtime's burst control
         self._rstart = self._rend = 0
+        self._read_error: OSError | None = None  # met by the loop's read, for the worker
+        self._unsent: Any = None  # a request waiting for the runtime's next flush
         self._direct = (
             runtime is not None
             and isinstance(stream, _MotorIOStream)
@@ -213,12 +219,78 @@ class IOStreamSocket:
             self._stop_reading()
             runtime.defer_wake(self)
             return
+        if runtime.wakes >= WAKE_BATCH or runtime.deferred_wakes:
+            # Enough workers resumed since the coroutines last had a turn:
+            # take the reply off the socket now (so the loop stops
+            # reporting it) and resume this one on a later pass.
+            self._wake_deferred = True
+            self._read_for_waiter()
+            if self._readable or self._read_error is not None:
+                self._stop_reading()
+            runtime.defer_wake(self)
+            return
+        runtime.wakes += 1
         self._wake()
 
     def deferred_wake(self) -> None:
         """The runtime's turn for a wake that :meth:`_on_readable` put off."""
         self._wake_deferred = False
         self._wake()
+
+    def _read_for_waiter(self) -> None:
+        # Read the reply into the read-ahead buffer before waking the worker
+        # waiting for it. The wake may go through the step of the coroutine
+        # awaiting the call (a pass of the loop later): unread, the reply
+        # would make the loop report the descriptor again meanwhile.
+        if self._rstart < self._rend:
+            return
+        try:
+            count = self._sock.recv_into(self._rview)
+        except (BlockingIOError, InterruptedError):
+            self._readable = False
+            return
+        except OSError as exc:
+            self._read_error = exc
+            return
+        if count == 0:
+            self._readable = True  # end of stream: the worker's recv sees it too
+            return
+        self._took(count)
+        self._rstart, self._rend = 0, count
+
+    def flush(self) -> None:
+        """Send the queued request (the runtime's flush, on the loop)."""
+        data = self._unsent
+        if data is None:
+            return
+        if self._closed:
+            self._unsent = None
+            return
+        try:
+            sent = self._sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError as exc:
+            self._unsent = None
+            self._fail_reader(exc)
+            return
+        if sent == len(data):
+            self._unsent = None
+            return
+        # The kernel's buffer is full (rare for a small request): send the
+        # rest when there is room, then let the worker's wait go on.
+        self._unsent = bytes(memoryview(data)[sent:])
+        self._loop.add_writer(self._fd, self._flush_rest)
+
+    def _flush_rest(self) -> None:
+        self._loop.remove_writer(self._fd)
+        self.flush()
+
+    def _fail_reader(self, exc: OSError) -> None:
+        # A queued send failed: the worker waiting for the reply gets the error.
+        self._read_error = exc
+        if self._waiter is not None and not self._writing:
+            self._wake()
 
     def _on_writable(self) -> None:
         self._stop_writing()
@@ -247,6 +319,14 @@ class IOStreamSocket:
         # The IOStream is about to close the descriptor: forget it in the
         # loop first (a reused fd number must not inherit our registration),
         # and wake a worker waiting on it.
+        if self._unsent is not None:
+            # A request queued for the next flush still goes out first
+            # (an unacknowledged write, then close).
+            try:
+                self._sock.send(self._unsent)
+            except OSError:
+                pass
+            self._unsent = None
         self._closed = True
         self._stop_reading()
         self._stop_writing()
@@ -280,6 +360,18 @@ class IOStreamSocket:
             return
         if self._closed:
             raise OSError(errno.EBADF, "connection closed")
+        unsent = self._unsent
+        if unsent is not None:
+            # An earlier request is still queued: keep the order.
+            self._unsent = unsent + bytes(data)
+            return
+        runtime = self._runtime
+        if runtime._active > 1 and len(data) <= _COALESCE_MAX:
+            # Other calls are under way: send with theirs, all in a row on
+            # the loop's next pass (see LoopRuntime.queue_send).
+            self._unsent = data
+            runtime.queue_send(self)
+            return
         sock = self._sock
         try:
             sent = sock.send(data)
@@ -300,48 +392,58 @@ class IOStreamSocket:
     def recv_into(self, buffer: memoryview) -> int:
         if not self._direct:
             return self._recv_into_stream(buffer)
+        if self._rstart >= self._rend:
+            # Nothing read ahead: read (or wait for) the socket.
+            if self._closed:
+                raise OSError(errno.EBADF, "connection closed")
+            want = len(buffer)
+            sock = self._sock
+            while True:
+                if not self._readable:
+                    # Just sent a request (or drained the socket): its reply
+                    # cannot be here yet, so wait before trying.
+                    self._wait(True)
+                    if self._rstart < self._rend:
+                        break  # the loop read it before waking us
+                    error = self._read_error
+                    if error is not None:
+                        self._read_error = None
+                        raise error
+                try:
+                    if want >= _READ_BUFFER_SIZE:
+                        # A large reply: straight into PyMongo's buffer.
+                        count = sock.recv_into(buffer)
+                        self._readable = count == want
+                        runtime = self._runtime
+                        runtime.burst_bytes += count
+                        runtime.last_reader = self
+                        return count
+                    count = sock.recv_into(self._rview)
+                except (BlockingIOError, InterruptedError):
+                    self._readable = False
+                    continue
+                self._took(count)
+                if count == 0:
+                    return 0
+                self._rstart, self._rend = 0, count
+                break
+        # From the read-ahead buffer: no system call.
         start = self._rstart
-        if start < self._rend:
-            # A reply read ahead with the previous call: no system call.
-            count = min(len(buffer), self._rend - start)
-            buffer[:count] = self._rview[start:start + count]
-            self._rstart = start + count
-            return count
-        if self._closed:
-            raise OSError(errno.EBADF, "connection closed")
-        want = len(buffer)
-        sock = self._sock
-        while True:
-            if not self._readable:
-                # Just sent a request (or drained the socket): its reply
-                # cannot be here yet, so wait before trying.
-                self._wait(True)
-            try:
-                if want >= _READ_BUFFER_SIZE:
-                    count = sock.recv_into(buffer)
-                    self._readable = count == want
-                    # Large replies count towards the runtime's burst control.
-                    runtime = self._runtime
-                    runtime.burst_bytes += count
-                    runtime.last_reader = self
-                    return count
-                count = sock.recv_into(self._rview)
-            except (BlockingIOError, InterruptedError):
-                self._readable = False
-                continue
-            if count == _READ_BUFFER_SIZE:
-                self._readable = True
-                runtime = self._runtime
-                runtime.burst_bytes += count
-                runtime.last_reader = self
-            else:
-                self._readable = False
-            if count <= want:
-                buffer[:count] = self._rview[:count]
-                return count
-            buffer[:want] = self._rview[:want]
-            self._rstart, self._rend = want, count
-            return want
+        count = min(len(buffer), self._rend - start)
+        buffer[:count] = self._rview[start:start + count]
+        self._rstart = start + count
+        return count
+
+    def _took(self, count: int) -> None:
+        # A read that filled the read-ahead buffer may have left more behind.
+        if count == _READ_BUFFER_SIZE:
+            self._readable = True
+            # Large replies count towards the runtime's burst control.
+            runtime = self._runtime
+            runtime.burst_bytes += count
+            runtime.last_reader = self
+        else:
+            self._readable = False
 
     # -- through the IOStream (TLS) ---------------------------------------------------
 

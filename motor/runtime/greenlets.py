@@ -60,6 +60,12 @@ MAX_ACTIVE_WORKERS = 512
 # waits for the next pass of the loop before its worker decodes it.
 BURST_BYTES = 256 * 1024
 
+# Burst control (LoopRuntime.defer_wake): how many workers the loop resumes
+# before the coroutines they served have had a turn; further replies wait
+# for a later pass. Sixteen finished calls' objects stay under the garbage
+# collector's threshold of 700 young objects; see defer_wake.
+WAKE_BATCH = 16
+
 # How often the coarse timeouts of LoopRuntime.watch_slice are checked: a
 # 0.5 s poll slice ends between 0.5 and 0.5 + SLICE_TICK seconds.
 SLICE_TICK = 0.1
@@ -183,11 +189,16 @@ class LoopRuntime:
         self._queue: collections.deque = collections.deque()
         self._draining = False
         # Burst control: bytes read by workers since the last deferred wake,
-        # the socket that read last, and the wakes put off to the next pass.
+        # the socket that read last, workers resumed since a coroutine last
+        # started a call, and the wakes put off to the next pass.
         self.burst_bytes = 0
         self.last_reader: Any = None
-        self._deferred_wakes: collections.deque = collections.deque()
+        self.wakes = 0
+        self.deferred_wakes: collections.deque = collections.deque()
         self._wakes_scheduled = False
+        # Sockets whose requests wait for the next flush (queue_send).
+        self._sends: list = []
+        self._flush_scheduled = False
         # Waits bounded by PyMongo's 0.5 s cancellation poll: owner -> deadline.
         self._slices: dict[Any, float] = {}
         self._slice_timer: Any = None
@@ -245,16 +256,29 @@ class LoopRuntime:
     def defer_wake(self, owner: Any) -> None:
         """Call ``owner.deferred_wake()`` on a later pass of the loop.
 
-        When many replies arrive together (100 cursors' batches), the loop
-        would resume every waiting worker in one pass: each decodes its
-        reply, and only on the next pass do the coroutines that awaited them
-        consume the documents. All those documents alive at once make the
-        garbage collector promote them and run full collections. Once workers
-        have read :data:`BURST_BYTES` of large replies (64 KiB and more) in a burst,
-        further wakes queue here and resume in order, a burst's worth per
-        pass, each pass after the coroutines woken by the previous one.
+        When many replies arrive together, the loop would resume every
+        waiting worker in one pass, and only on the next pass would the
+        coroutines that awaited them go on. Two things go wrong then:
+
+        - With large replies (100 cursors' batches), every worker decodes
+          its reply before any coroutine consumes its documents; so many
+          live documents make the garbage collector promote them and run
+          full collections. Once workers have read :data:`BURST_BYTES` of
+          large replies (64 KiB and more), further wakes wait.
+        - With small ones, the finished calls free their objects in one pass
+          and the coroutines allocate their next calls' in the next. CPython
+          counts young objects allocated minus freed, never below zero, and
+          collects at 700: frees that come first are lost to the count, so
+          every pass that starts some 20 calls crossed it (400 collections per
+          10,000 calls at concurrency 100, one in a hundred a full one).
+          Once :data:`WAKE_BATCH` workers have resumed since a coroutine last
+          started a call, further wakes wait (the socket's reply is read off
+          first, so the loop stops reporting it).
+
+        Wakes put off resume in order on the next passes, each batch after
+        the coroutines woken by the previous one.
         """
-        self._deferred_wakes.append(owner)
+        self.deferred_wakes.append(owner)
         if not self._wakes_scheduled:
             self._wakes_scheduled = True
             self.loop.call_soon(self._run_deferred_wakes)
@@ -263,13 +287,40 @@ class LoopRuntime:
         self._wakes_scheduled = False
         self.burst_bytes = 0
         self.last_reader = None
-        wakes = self._deferred_wakes
+        self.wakes = 0
+        wakes = self.deferred_wakes
         while wakes:
+            self.wakes += 1
             wakes.popleft().deferred_wake()
-            if self.burst_bytes > BURST_BYTES and wakes:
+            if (self.burst_bytes > BURST_BYTES or self.wakes >= WAKE_BATCH) and wakes:
                 self._wakes_scheduled = True
                 self.loop.call_soon(self._run_deferred_wakes)
                 return
+
+    # -- coalesced sends ---------------------------------------------------------
+
+    def queue_send(self, owner: Any) -> None:
+        """Call ``owner.flush()`` at the start of the loop's next pass.
+
+        While other calls are under way, a worker's small request waits for
+        this flush instead of going out at once, so that the requests of a
+        pass leave together. A server woken by the first of them is still
+        busy when the next ones arrive; sent one by one, tens of
+        microseconds apart, each would find it asleep and pay to wake it
+        (a good part of every send on a virtual machine). A lone call, with
+        nothing else under way, sends at once.
+        """
+        self._sends.append(owner)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._flush_sends)
+
+    def _flush_sends(self) -> None:
+        self._flush_scheduled = False
+        sends = self._sends
+        self._sends = []
+        for owner in sends:
+            owner.flush()
 
     # -- coarse timeouts ---------------------------------------------------------
 
@@ -318,6 +369,7 @@ class LoopRuntime:
         if get_ident() != self.thread_id or (running is not None and running is not self.loop):
             self.check_thread()  # binds on first use, or raises
         future = None if callback is not None else self.loop.create_future()
+        self.wakes = 0  # a coroutine's turn: see defer_wake
         # A fresh greenlet starts with an empty context; PyMongo keeps CSOT
         # deadlines and bound sessions in ContextVars, so copy the caller's.
         context = contextvars.copy_context()
