@@ -238,9 +238,8 @@ class IOStreamSocket:
         self._wake()
 
     def _read_for_waiter(self) -> None:
-        # Read the reply into the read-ahead buffer before waking the worker
-        # waiting for it. The wake may go through the step of the coroutine
-        # awaiting the call (a pass of the loop later): unread, the reply
+        # Read the reply into the read-ahead buffer for the worker waiting
+        # for it, whose wake is put off to a later pass: unread, the reply
         # would make the loop report the descriptor again meanwhile.
         if self._rstart < self._rend:
             return
@@ -320,8 +319,10 @@ class IOStreamSocket:
         # loop first (a reused fd number must not inherit our registration),
         # and wake a worker waiting on it.
         if self._unsent is not None:
-            # A request queued for the next flush still goes out first
-            # (an unacknowledged write, then close).
+            # A request queued for the next flush still goes out first (an
+            # unacknowledged write, then close), as far as the kernel takes
+            # it without waiting; and a flush waiting for room stops waiting.
+            self._loop.remove_writer(self._fd)
             try:
                 self._sock.send(self._unsent)
             except OSError:
