@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import socket
 import threading
 
 import pytest
 
-from motor.network.iostream_socket import IOStreamSocket
+from motor.network.iostream_socket import IOStreamSocket, _MotorIOStream
 from motor.runtime import greenlets
 from motor.runtime.greenlets import LoopRuntime
 from motor.runtime.timing import sleep as worker_sleep
@@ -214,3 +215,71 @@ async def test_queued_unacknowledged_writes_keep_their_order_and_survive_close(
             break
         await asyncio.sleep(0.05)
     assert doc["seq"] == list(range(25))
+
+
+async def _direct_pair(rcvbuf: int | None = None):
+    """A direct IOStreamSocket connected to a plain socket the test reads."""
+    loop = asyncio.get_running_loop()
+    listener = socket.socket()
+    if rcvbuf is not None:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    listener.setblocking(False)
+    accepting = asyncio.ensure_future(loop.sock_accept(listener))
+    stream = _MotorIOStream(socket.socket())
+    await stream.connect(listener.getsockname())
+    peer, _ = await accepting
+    listener.close()
+    sock = IOStreamSocket(stream, None, loop, runtime())
+    assert sock._direct
+    return sock, peer
+
+
+async def test_a_queued_request_larger_than_the_kernel_takes_at_once_goes_out_whole():
+    loop = asyncio.get_running_loop()
+    sock, peer = await _direct_pair(rcvbuf=4096)
+    sock._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    rt = runtime()
+    chunks = [bytes([i]) * 16_384 for i in range(40)]
+    sleeper = rt.start(worker_sleep, (0.3,))  # another call under way: sends queue
+
+    def send_all():
+        for chunk in chunks:
+            sock.sendall(chunk)
+        return sock._unsent is not None
+
+    try:
+        assert await rt.start(send_all)  # queued behind each other for the flush
+        await asyncio.sleep(0.05)
+        assert sock._unsent is not None  # the kernel took only part of it
+        received = bytearray()
+        while len(received) < len(chunks) * 16_384:
+            data = await asyncio.wait_for(loop.sock_recv(peer, 65536), 5)
+            assert data
+            received += data
+        assert bytes(received) == b"".join(chunks)
+        assert sock._unsent is None
+    finally:
+        await sleeper
+        sock.close()
+        peer.close()
+
+
+async def test_a_queued_request_that_cannot_be_sent_fails_the_call_awaiting_its_reply():
+    sock, peer = await _direct_pair()
+    rt = runtime()
+    sleeper = rt.start(worker_sleep, (0.3,))  # another call under way: sends queue
+
+    def request_and_reply():
+        sock._sock.shutdown(socket.SHUT_WR)  # from now on a send fails (EPIPE)
+        sock.sendall(b"x" * 100)  # queued for the flush
+        return sock.recv_into(memoryview(bytearray(16)))
+
+    try:
+        with pytest.raises(BrokenPipeError):
+            await asyncio.wait_for(rt.start(request_and_reply), 5)
+    finally:
+        await sleeper
+        sock.close()
+        peer.close()
