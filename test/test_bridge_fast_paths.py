@@ -283,3 +283,24 @@ async def test_a_queued_request_that_cannot_be_sent_fails_the_call_awaiting_its_
         await sleeper
         sock.close()
         peer.close()
+
+
+async def test_a_queued_request_is_copied_so_the_caller_may_reuse_its_buffer():
+    loop = asyncio.get_running_loop()
+    sock, peer = await _direct_pair()
+    rt = runtime()
+    sleeper = rt.start(worker_sleep, (0.3,))  # another call under way: sends queue
+
+    def send_then_reuse():
+        buffer = bytearray(b"request")
+        sock.sendall(buffer)
+        buffer[:] = b"garbage"
+        return sock._unsent is not None
+
+    try:
+        assert await rt.start(send_then_reuse)
+        assert await asyncio.wait_for(loop.sock_recv(peer, 100), 5) == b"request"
+    finally:
+        await sleeper
+        sock.close()
+        peer.close()

@@ -369,8 +369,9 @@ class IOStreamSocket:
         runtime = self._runtime
         if runtime._active > 1 and len(data) <= _COALESCE_MAX:
             # Other calls are under way: send with theirs, all in a row on
-            # the loop's next pass (see LoopRuntime.queue_send).
-            self._unsent = data
+            # the loop's next pass (see LoopRuntime.queue_send). A copy
+            # unless it is bytes: the caller may reuse its buffer.
+            self._unsent = data if type(data) is bytes else bytes(data)
             runtime.queue_send(self)
             return
         sock = self._sock
