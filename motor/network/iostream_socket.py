@@ -52,7 +52,7 @@ from pymongo.errors import ConfigurationError
 from pymongo.network_layer import _POLL_TIMEOUT, NetworkingInterface
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 
-from motor.runtime.greenlets import WAKE_BATCH, BURST_BYTES, MotorWorker, current_worker
+from motor.runtime.greenlets import BURST_BYTES, WAKE_BATCH, MotorWorker, current_worker
 from motor.runtime import threads
 from motor.runtime.timing import wait_for_future
 

@@ -269,8 +269,9 @@ class LoopRuntime:
           and the coroutines allocate their next calls' in the next. CPython
           counts young objects allocated minus freed, never below zero, and
           collects at 700: frees that come first are lost to the count, so
-          every pass that starts some 20 calls crossed it (400 collections per
-          10,000 calls at concurrency 100, one in a hundred a full one).
+          every pass that starts some 20 calls crossed it (280 to 460
+          collections per 10,000 calls at concurrency 100, one in a hundred
+          a full one).
           Once :data:`WAKE_BATCH` workers have resumed since a coroutine last
           started a call, further wakes wait (the socket's reply is read off
           first, so the loop stops reporting it).
