@@ -196,9 +196,9 @@ class LoopRuntime:
         self.wakes = 0
         self.deferred_wakes: collections.deque = collections.deque()
         self._wakes_scheduled = False
-        # Sockets whose requests wait for the next flush (queue_send).
+        # Sockets whose requests wait for the next flush (queue_send); a
+        # flush is scheduled whenever the list is not empty.
         self._sends: list = []
-        self._flush_scheduled = False
         # Waits bounded by PyMongo's 0.5 s cancellation poll: owner -> deadline.
         self._slices: dict[Any, float] = {}
         self._slice_timer: Any = None
@@ -311,13 +311,11 @@ class LoopRuntime:
         (a good part of every send on a virtual machine). A lone call, with
         nothing else under way, sends at once.
         """
-        self._sends.append(owner)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
+        if not self._sends:
             self.loop.call_soon(self._flush_sends)
+        self._sends.append(owner)
 
     def _flush_sends(self) -> None:
-        self._flush_scheduled = False
         sends = self._sends
         self._sends = []
         for owner in sends:
