@@ -62,6 +62,16 @@ async def off_loop(fn, *args):
     return await threads.submit(asyncio.get_running_loop(), fn, *args)
 
 
+def _chunk_count(db_name: str, file_id, bucket_name: str) -> int:
+    with sync_client() as client:
+        return client[db_name][bucket_name + ".chunks"].count_documents({"files_id": file_id})
+
+
+async def chunk_count(db_name: str, file_id, bucket_name: str = "fs") -> int:
+    """How many GridFS chunks the server holds for the file (read off the loop)."""
+    return await off_loop(_chunk_count, db_name, file_id, bucket_name)
+
+
 @pytest.fixture(scope="session")
 def server_info() -> dict:
     with sync_client(serverSelectionTimeoutMS=10000) as client:

@@ -73,6 +73,19 @@ async def test_a_worker_waiting_on_the_loop_does_not_hold_a_slot(monkeypatch):
     assert rt._active == 0
 
 
+def _record_calls(monkeypatch, method: str) -> list:
+    """Record the owners passed to ``LoopRuntime.<method>``, which still runs."""
+    calls: list = []
+    original = getattr(LoopRuntime, method)
+
+    def recording(self, owner):
+        calls.append(owner)
+        original(self, owner)
+
+    monkeypatch.setattr(LoopRuntime, method, recording)
+    return calls
+
+
 async def _chain(source, target):
     target.set_result(await source)
 
@@ -109,14 +122,7 @@ async def test_many_large_replies_at_once_are_all_read(make_client, db_name, mon
     coll = client[db_name]["bursts"]
     await coll.insert_many([{"_id": i, "s": "y" * 40_000} for i in range(20)])
     rt = client._runtime
-    deferred = []
-    original = LoopRuntime.defer_wake
-
-    def counting_defer_wake(self, owner):
-        deferred.append(owner)
-        original(self, owner)
-
-    monkeypatch.setattr(LoopRuntime, "defer_wake", counting_defer_wake)
+    deferred = _record_calls(monkeypatch, "defer_wake")
 
     async def read_all():
         return [d["_id"] async for d in coll.find().sort("_id")]
@@ -158,14 +164,7 @@ async def test_replies_beyond_the_wake_batch_are_read_off_and_all_delivered(
     await coll.insert_many([{"_id": i, "n": i * i} for i in range(10)])
     monkeypatch.setattr(greenlets, "WAKE_BATCH", 0)
     monkeypatch.setattr(iostream_socket, "WAKE_BATCH", 0)
-    deferred = []
-    original = LoopRuntime.defer_wake
-
-    def counting_defer_wake(self, owner):
-        deferred.append(owner)
-        original(self, owner)
-
-    monkeypatch.setattr(LoopRuntime, "defer_wake", counting_defer_wake)
+    deferred = _record_calls(monkeypatch, "defer_wake")
     found = await asyncio.gather(*[coll.find_one({"_id": i % 10}) for i in range(60)])
     assert found == [{"_id": i % 10, "n": (i % 10) ** 2} for i in range(60)]
     assert len(deferred) >= 60  # every reply went through a deferred wake
@@ -176,14 +175,7 @@ async def test_requests_of_concurrent_calls_are_sent_together(make_client, db_na
     client = make_client()
     coll = client[db_name]["coalesced"]
     await coll.insert_one({"_id": "warm"})
-    queued = []
-    original = LoopRuntime.queue_send
-
-    def counting_queue_send(self, owner):
-        queued.append(owner)
-        original(self, owner)
-
-    monkeypatch.setattr(LoopRuntime, "queue_send", counting_queue_send)
+    queued = _record_calls(monkeypatch, "queue_send")
     await asyncio.gather(*[coll.insert_one({"_id": i}) for i in range(40)])
     assert queued  # requests waited for the flush...
     assert not client._runtime._sends  # ...and every one went out

@@ -19,7 +19,7 @@ import motor
 import motor.motor_asyncio as motor_asyncio
 from motor.gridfs._delegates import DOWNLOAD_BATCH_BYTES, UPLOAD_BUFFER_BYTES
 
-from .motor_fixtures import off_loop, sync_client
+from .motor_fixtures import chunk_count, off_loop, sync_client
 
 
 class RecordingReader:
@@ -64,16 +64,6 @@ def _files_doc(db_name: str, file_id, root: str) -> dict:
 async def files_doc(db_name: str, file_id, root: str = "fs") -> dict:
     """The files document, read by a plain PyMongo client (off the loop)."""
     return await off_loop(_files_doc, db_name, file_id, root)
-
-
-def _chunk_count(db_name: str, file_id, root: str) -> int:
-    with sync_client() as client:
-        return client[db_name][root + ".chunks"].count_documents({"files_id": file_id})
-
-
-async def chunk_count(db_name: str, file_id, root: str = "fs") -> int:
-    """How many chunks the server holds for the file (read off the loop)."""
-    return await off_loop(_chunk_count, db_name, file_id, root)
 
 
 # -- put, get and the files document ---------------------------------------------------

@@ -16,7 +16,7 @@ import motor
 import motor.motor_asyncio as motor_asyncio
 from motor.gridfs._delegates import DOWNLOAD_BATCH_BYTES
 
-from .motor_fixtures import off_loop, sync_client
+from .motor_fixtures import chunk_count, sync_client
 
 
 @pytest.fixture
@@ -45,16 +45,6 @@ class AsyncSink:
         self.parts.append(bytes(data))
 
 
-def _chunks_of(db_name: str, file_id, bucket_name: str) -> int:
-    with sync_client() as client:
-        return client[db_name][bucket_name + ".chunks"].count_documents({"files_id": file_id})
-
-
-async def chunks_of(db_name: str, file_id, bucket_name: str = "fs") -> int:
-    """How many chunks the server holds for the file (read off the loop)."""
-    return await off_loop(_chunks_of, db_name, file_id, bucket_name)
-
-
 async def test_upload_from_stream_and_download_to_stream(bucket, db_name):
     data = os.urandom(100_000)
     reader = RecordingReader(data)
@@ -63,7 +53,7 @@ async def test_upload_from_stream_and_download_to_stream(bucket, db_name):
     )
     assert isinstance(file_id, ObjectId)
     assert all(0 < size <= 10_000 for size in reader.sizes), reader.sizes  # never read whole
-    assert await chunks_of(db_name, file_id) == 10
+    assert await chunk_count(db_name, file_id) == 10
 
     destination = io.BytesIO()
     assert await bucket.download_to_stream(file_id, destination) is None
@@ -139,7 +129,7 @@ async def test_open_upload_stream_gives_a_grid_in(bucket, db_name):
         async with bucket.open_upload_stream_with_id("gone", "gone.txt", chunk_size_bytes=1) as grid_in:
             await grid_in.write(b"abc")
             raise ZeroDivisionError("the block failed")
-    assert await chunks_of(db_name, "gone") == 0
+    assert await chunk_count(db_name, "gone") == 0
 
 
 async def test_download_stream_reads_in_bounded_batches(bucket):
@@ -174,7 +164,7 @@ async def test_find_delete_rename_and_drop(bucket, db, db_name):
     assert (await bucket.open_download_stream(ids["b"])).filename == "b2"
 
     await bucket.delete(ids["c"])
-    assert await chunks_of(db_name, ids["c"]) == 0
+    assert await chunk_count(db_name, ids["c"]) == 0
     with pytest.raises(NoFile):
         await bucket.open_download_stream(ids["c"])
     with pytest.raises(NoFile):
@@ -191,7 +181,7 @@ async def test_bucket_name_collection_and_options(db, db_name):
     bucket = motor.MotorGridFSBucket(db, bucket_name="images", chunk_size_bytes=4)
     assert bucket.collection.name == "images" and isinstance(bucket.collection, motor.MotorCollection)
     file_id = await bucket.upload_from_stream("x", b"12345678")
-    assert await chunks_of(db_name, file_id, "images") == 2
+    assert await chunk_count(db_name, file_id, "images") == 2
     with pytest.warns(DeprecationWarning):
         old = motor.MotorGridFSBucket(db, collection="images")
     assert (await old.open_download_stream(file_id)).length == 8
