@@ -106,6 +106,36 @@ class Plan:
         return self.data.gridfs[i * k:(i + 1) * k]
 
 
+def make_op(driver, plan):
+    """The operation one benchmark times: a callable ``i -> result``.
+
+    The same PyMongo-shaped calls for every competitor (an async driver's
+    return awaitables); only emptying a cursor differs, so the driver makes
+    that one (``driver.drain_op``).
+    """
+    db, bench = driver.db, plan.bench
+    coll = db[plan.coll_name]
+    if bench == "run_command":
+        return lambda i: db.command("hello")
+    if bench == "find_one":
+        corpus, n = db[CORPUS], plan.n
+        return lambda i: corpus.find_one({"_id": i % n + 1})
+    if bench in ("small_insert", "large_insert"):
+        docs = plan.docs
+        return lambda i: coll.insert_one(docs[i])
+    if bench in ("small_bulk", "large_bulk"):
+        docs = plan.docs
+        return lambda i: coll.insert_many(docs[i], ordered=True)
+    if bench == "find_many":
+        per, lanes = plan.n // plan.ops, plan.ops
+        return driver.drain_op(db[CORPUS], None if lanes == 1 else per)
+    bucket = driver.bucket_class(db, bucket_name=plan.bucket_name)
+    if bench == "gridfs_upload":
+        return lambda i: bucket.upload_from_stream("f%d" % i, plan.gridfs_slice(i))
+    ids = plan.ids
+    return lambda i: bucket.download_to_stream(ids[i], io.BytesIO())
+
+
 class AsyncDriver:
     """Motor, Motor 3.7.1 or PyMongo Async on one Tornado IOLoop."""
 
@@ -142,34 +172,13 @@ class AsyncDriver:
                 await result
         self.run(close)
 
-    # The op factories: each returns a callable i -> awaitable.
-    def make_op(self, plan):
-        db, bench = self.db, plan.bench
-        coll = db[plan.coll_name]
-        if bench == "run_command":
-            return lambda i: db.command("hello")
-        if bench == "find_one":
-            corpus, n = db[CORPUS], plan.n
-            return lambda i: corpus.find_one({"_id": i % n + 1})
-        if bench in ("small_insert", "large_insert"):
-            docs = plan.docs
-            return lambda i: coll.insert_one(docs[i])
-        if bench in ("small_bulk", "large_bulk"):
-            docs = plan.docs
-            return lambda i: coll.insert_many(docs[i], ordered=True)
-        if bench == "find_many":
-            corpus, per, lanes = db[CORPUS], plan.n // plan.ops, plan.ops
-
-            async def drain(i):
-                cursor = corpus.find({}) if lanes == 1 else corpus.find({}, limit=per)
-                async for _doc in cursor:
-                    pass
-            return drain
-        bucket = self.bucket_class(db, bucket_name=plan.bucket_name)
-        if bench == "gridfs_upload":
-            return lambda i: bucket.upload_from_stream("f%d" % i, plan.gridfs_slice(i))
-        ids = plan.ids
-        return lambda i: bucket.download_to_stream(ids[i], io.BytesIO())
+    @staticmethod
+    def drain_op(corpus, limit):
+        async def drain(i):
+            cursor = corpus.find({}) if limit is None else corpus.find({}, limit=limit)
+            async for _doc in cursor:
+                pass
+        return drain
 
     async def _before(self, plan, first):
         bench, db = plan.bench, self.db
@@ -211,7 +220,7 @@ class AsyncDriver:
         return perf_counter() - start, latencies
 
     def timed(self, plan):
-        return self.run(self._timed, self.make_op(plan), plan.ops, plan.lanes)
+        return self.run(self._timed, make_op(self, plan), plan.ops, plan.lanes)
 
     def memory(self, n):
         """Peak RSS while ``n`` find_one calls are pending on this one client."""
@@ -261,33 +270,13 @@ class SyncDriver:
     def close(self):
         self.client.close()
 
-    def make_op(self, plan):
-        db, bench = self.db, plan.bench
-        coll = db[plan.coll_name]
-        if bench == "run_command":
-            return lambda i: db.command("hello")
-        if bench == "find_one":
-            corpus, n = db[CORPUS], plan.n
-            return lambda i: corpus.find_one({"_id": i % n + 1})
-        if bench in ("small_insert", "large_insert"):
-            docs = plan.docs
-            return lambda i: coll.insert_one(docs[i])
-        if bench in ("small_bulk", "large_bulk"):
-            docs = plan.docs
-            return lambda i: coll.insert_many(docs[i], ordered=True)
-        if bench == "find_many":
-            corpus, per, lanes = db[CORPUS], plan.n // plan.ops, plan.ops
-
-            def drain(i):
-                cursor = corpus.find({}) if lanes == 1 else corpus.find({}, limit=per)
-                for _doc in cursor:
-                    pass
-            return drain
-        bucket = self.bucket_class(db, bucket_name=plan.bucket_name)
-        if bench == "gridfs_upload":
-            return lambda i: bucket.upload_from_stream("f%d" % i, plan.gridfs_slice(i))
-        ids = plan.ids
-        return lambda i: bucket.download_to_stream(ids[i], io.BytesIO())
+    @staticmethod
+    def drain_op(corpus, limit):
+        def drain(i):
+            cursor = corpus.find({}) if limit is None else corpus.find({}, limit=limit)
+            for _doc in cursor:
+                pass
+        return drain
 
     def before(self, plan, first=False):
         bench, db = plan.bench, self.db
@@ -307,7 +296,7 @@ class SyncDriver:
                         for i in range(plan.ops)]
 
     def timed(self, plan):
-        op, ops, lanes = self.make_op(plan), plan.ops, plan.lanes
+        op, ops, lanes = make_op(self, plan), plan.ops, plan.lanes
         latencies = [0.0] * ops
         it = iter(range(ops))
 
