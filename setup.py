@@ -34,6 +34,8 @@ setup(
     long_description_content_type="text/x-rst",
     license="Apache-2.0",
     packages=find_packages(include=["motor", "motor.*"]),
+    # Type information: the py.typed marker and any stub files.
+    package_data={"motor": ["py.typed", "*.pyi", "**/*.pyi"]},
     python_requires=">=3.9",
     install_requires=[
         "pymongo>=4.20,<4.21",
@@ -43,6 +45,8 @@ setup(
     extras_require={
         # Client-side field level encryption (MotorClientEncryption).
         "encryption": ["pymongo[encryption]>=4.20,<4.21"],
+        # motor.aiohttp's AIOHTTPGridFS handler.
+        "aiohttp": ["aiohttp>=3.8"],
     },
     keywords=["mongo", "mongodb", "pymongo", "tornado", "async"],
     classifiers=[
