@@ -416,15 +416,55 @@ class SecantusServer:
                 process.wait()
         return process.returncode
 
-    def stop(self):
-        """Stop the server (SIGTERM, then SIGKILL after a timeout)."""
-        self._terminate()
+    def kill(self):
+        """Kill the server at once with SIGKILL (``kill -9``), as a crash would.
+
+        Nothing is flushed and no connection is closed politely: clients see
+        their sockets reset. :meth:`start` (or :meth:`restart`) brings it
+        back on the same port; with a storage directory, with whatever the
+        storage engine had made durable. Returns the exit code (``-9``).
+
+        .. versionadded:: 4.0
+        """
+        process, self.process = self.process, None
+        if process is None:
+            return None
+        if process.poll() is None:
+            process.kill()
+        code = process.wait(STOP_TIMEOUT)
+        self._remove_temp_log()
+        return code
+
+    def restart(self, down_for=0.0, kill=False):
+        """Stop (or, with ``kill=True``, SIGKILL) the server, stay down for
+        ``down_for`` seconds, then start it again on the same port and storage.
+
+        Blocking: from a test on the loop, run it off the loop thread::
+
+            await off_loop(server.restart, 2.0, True)
+
+        .. versionadded:: 4.0
+        """
+        if kill:
+            self.kill()
+        else:
+            self.stop()
+        if down_for:
+            time.sleep(down_for)
+        return self.start()
+
+    def _remove_temp_log(self):
         if self._temp_log:
             try:
                 os.remove(self.log_path)
             except OSError:
                 pass
             self._temp_log = False
+
+    def stop(self):
+        """Stop the server (SIGTERM, then SIGKILL after a timeout)."""
+        self._terminate()
+        self._remove_temp_log()
 
     @property
     def running(self):
