@@ -9,10 +9,11 @@ Plain test functions and fixtures run while the loop is stopped, so they may
 drive it with ``io_loop.run_sync(...)`` or ``event_loop.run_until_complete(...)``.
 
 Fixtures: ``io_loop`` (the Tornado IOLoop), ``event_loop`` (the asyncio loop
-under it), ``loop_watchdog`` (the `LoopWatchdog`, for
+under it), ``loop_watchdog`` (the `SuiteWatchdog`, for
 ``expect_violation()`` / ``capture()``).
 
-The watchdog covers every run of the session loop (tests, fixtures' run_sync,
+The watchdog is Motor's own `motor.diagnostics` watchdog (test/loop_watchdog.py
+adapts it); it covers every run of the session loop (tests, fixtures' run_sync,
 session shutdown).  A violation fails the test phase during which it happened
 (the report names the loop watchdog and shows the loop thread's stack), is
 listed again in a "LOOP WATCHDOG" section of the terminal summary, and makes
@@ -30,7 +31,7 @@ import pytest
 from tornado import gen
 from tornado.ioloop import IOLoop
 
-from .loop_watchdog import LoopWatchdog, install
+from .loop_watchdog import SuiteWatchdog, install
 
 DEFAULT_TEST_TIMEOUT = 60.0
 # After a timeout, how long the cancelled test gets to unwind.
@@ -49,7 +50,7 @@ class _SessionLoop:
         # outside the running loop.
         self.io_loop = IOLoop.current()
         assert self.io_loop.asyncio_loop is self.asyncio_loop  # type: ignore[attr-defined]
-        self.watchdog: LoopWatchdog = install(self.asyncio_loop)
+        self.watchdog: SuiteWatchdog = install(self.asyncio_loop)
         self.closed = False
 
     def shutdown(self) -> None:
@@ -336,7 +337,7 @@ def io_loop() -> IOLoop:
 
 
 @pytest.fixture(scope="session")
-def loop_watchdog() -> LoopWatchdog:
+def loop_watchdog() -> SuiteWatchdog:
     """The watchdog; use ``loop_watchdog.expect_violation()`` to block on purpose."""
     return _session_loop().watchdog
 

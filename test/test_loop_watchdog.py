@@ -518,7 +518,7 @@ def _call_sites_sample(sock, n, self, a, x, receive, time):
 
 
 def test_call_site_decoding_with_and_without_column_positions():
-    from . import loop_watchdog as wd
+    from motor.diagnostics import _classify as wd
 
     offsets, instrs = wd._instructions(_call_sites_sample.__code__)
     seen = []
