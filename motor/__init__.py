@@ -23,6 +23,8 @@ are drop-ins for Motor 3.7's. All are generated from the same classes in
 :mod:`motor.core`.
 """
 
+import os as _os
+
 from motor import _bridge, core, gridfs  # noqa: F401 - registers the agnostic classes
 from motor import spec  # noqa: F401 - registers the spec's mixins before the classes are made
 from motor._version import version, version_tuple
@@ -31,6 +33,11 @@ from motor.frameworks import PUBLIC_CLASSES
 from motor.frameworks import SPEC as _SPEC
 
 _bridge.install()
+
+if _os.environ.get("MOTOR_LOOP_WATCHDOG"):  # off unless asked for (motor.diagnostics)
+    from motor.diagnostics import enable_from_environment as _enable_loop_watchdog
+
+    _enable_loop_watchdog()
 
 _CLASSES = _SPEC.export(globals(), (*PUBLIC_CLASSES, "AgnosticReplicaSetClient"))
 
