@@ -207,7 +207,7 @@ class SuiteWatchdog(LoopWatchdog):
                         capture.violations.append(record)
                 else:
                     self.violations.append(record)
-            else:
+            elif isinstance(record, Note):
                 self.notes.append(record)
                 for capture in record.context.captures:
                     capture.notes.append(record)

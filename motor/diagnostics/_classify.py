@@ -195,6 +195,8 @@ def _name_chain(instrs: list[dis.Instruction], target: int) -> tuple[str, ...]:
     ``self._sock.recv`` -> ("self", "_sock", "recv").
     """
     start, end = _start(instrs[target]), _end(instrs[target])
+    if start is None:
+        return ()
     names: list[str] = []
     j = target
     while j >= 0:
@@ -296,7 +298,8 @@ def _site_names(instrs: list[dis.Instruction], idx: int, is_with: bool) -> tuple
         j = idx - 1
         while j >= 0 and _start(instrs[j]) is None:
             j -= 1
-        if j < 0 or _start(instrs[j]) < start:
+        context_start = _start(instrs[j]) if j >= 0 else None
+        if context_start is None or context_start < start:
             return ()
         return _name_chain(instrs, j)
     # A call: the callee is the widest named load that starts where the call

@@ -51,7 +51,7 @@ import time
 import traceback
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from motor.diagnostics._classify import BUSY, IDLE, WATCHDOG, Classification, classify_frame
 
@@ -413,6 +413,8 @@ class _LoopWatch:
 
 # --- the watchdog -------------------------------------------------------------
 
+_Watchdog = TypeVar("_Watchdog", bound="LoopWatchdog")
+
 
 class LoopWatchdog:
     """Watches asyncio event loops and reports what keeps them from running.
@@ -497,7 +499,7 @@ class LoopWatchdog:
 
     # -- lifecycle --
 
-    def start(self) -> "LoopWatchdog":
+    def start(self: _Watchdog) -> _Watchdog:
         """Start watching (idempotent); returns self."""
         if self._thread is not None:
             return self
@@ -694,7 +696,7 @@ class LoopWatchdog:
 
         # Close to or past the stall limit: follow what the loop thread does,
         # so a blocking call can be confirmed as soon as the limit is passed.
-        frame = sys._current_frames().get(watch.thread_id)
+        frame = sys._current_frames().get(watch.thread_id or 0)
         if frame is None or not watch.running:
             return
         cpu, runq = watch.progress()
