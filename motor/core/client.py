@@ -10,15 +10,20 @@
 
 from __future__ import annotations
 
-import functools
 import numbers
+import os
+import warnings
 import weakref
-from typing import Any
+from typing import Any, Callable
 
 from pymongo import MongoClient, common
+from pymongo.driver_info import DriverInfo
+from pymongo.errors import PyMongoError
+from pymongo.read_preferences import ReadPreference
 from pymongo.server_selectors import any_server_selector
 from pymongo.server_type import SERVER_TYPE
 
+from motor._version import version
 from motor.core.metaprogramming import (
     AsyncCommand,
     AsyncRead,
@@ -56,6 +61,10 @@ class _LoopMongoClient(MongoClient):
 
         # Replaces the thread PyMongo made (never started: connect=False).
         executor = LoopPeriodicExecutor(common.KILL_CURSOR_FREQUENCY, periodic_tasks)
+        if old_pid is not None:
+            # PyMongo's fork hook, in a child process: the parent's runtime
+            # is not ours; _get_topology binds the child's.
+            self.__dict__.pop("_motor_runtime", None)
         runtime = self.__dict__.get("_motor_runtime")
         if runtime is not None:
             # Made again after resolving mongodb+srv://, from _get_topology.
@@ -75,19 +84,110 @@ class _LoopMongoClient(MongoClient):
                 self._kill_cursors_executor.bind(worker.runtime)
         return run_in_thread(super()._get_topology)
 
-    def close(self) -> None:
-        # PyMongo's close ends sessions and kills cursors over Motor's
-        # connections (worker I/O), then closes the topology, which may join
-        # its event thread: that last step goes to a thread.
-        topology = self._topology
-        if current_worker() is None or topology is None:
-            super().close()
-            return
-        topology.close = functools.partial(run_in_thread, type(topology).close, topology)
+    def __del__(self) -> None:
+        # PyMongo's own warning would name this private class; name the
+        # Motor class the application made, and its close().
         try:
-            super().close()
+            if self._opened and not self._closed:
+                name = self.__dict__.get("_motor_class_name", "MotorClient")
+                warnings.warn(
+                    f"{name} was never closed. It was opened at:\n"
+                    f"{self._topology_settings._stack}"
+                    f"Call {name}.close() once you are done with it, to end its "
+                    "sessions and close its connections.",
+                    ResourceWarning,
+                    stacklevel=2,
+                )
+        except (AttributeError, TypeError):
+            pass  # interpreter shutdown
+
+    def close(self) -> None:
+        """Close at once, without I/O (see :meth:`AgnosticClient.close`)."""
+        self._close_now(goodbye=False)
+
+    def _close_now(self, goodbye: bool) -> Callable[[], None] | None:
+        """Close without waiting for anything; returns the goodbye, if any.
+
+        Everything PyMongo's close does that needs no I/O happens here, on
+        the caller's thread: the client refuses new operations, idle
+        connections close, the monitors are told to stop (never joined).
+        What needs a round trip (endSessions, killCursors for abandoned
+        cursors) is handed back, with ``goodbye`` True, as a function to run
+        in a worker over one idle connection taken out of the pool first;
+        otherwise it is skipped and the server times those out.
+        """
+        topology = self._topology
+        if topology is None:
+            return None
+        session_ids = topology.pop_all_sessions()
+        self._kill_cursors_executor.close()
+        abandoned = []
+        queue = self._kill_cursors_queue
+        while True:  # the garbage collector may append meanwhile
+            try:
+                abandoned.append(queue.pop())
+            except IndexError:
+                break
+        conn = None
+        if goodbye and self._opened and (session_ids or abandoned):
+            conn = _take_idle_connection(topology)
+        # Topology.close joins its event thread (up to 1 s) when there are
+        # listeners: that thread stops on its own, don't wait for it.
+        events = getattr(topology, "_events_executor", None)
+        if events is not None:
+            events.join = _no_join
+        try:
+            topology.close()
         finally:
-            del topology.close
+            if events is not None:
+                del events.join
+        if self._encrypter:
+            self._encrypter.close()
+        self._closed = True
+        if conn is None:
+            return None
+
+        def say_goodbye() -> None:
+            self._say_goodbye(conn, session_ids, abandoned)
+
+        return say_goodbye
+
+    def _say_goodbye(self, conn: Any, session_ids: list, abandoned: list) -> None:
+        try:
+            if session_ids and conn.supports_sessions:
+                step = common._MAX_END_SESSIONS
+                for i in range(0, len(session_ids), step):
+                    conn.command(
+                        "admin",
+                        {"endSessions": session_ids[i : i + step]},
+                        read_preference=ReadPreference.PRIMARY_PREFERRED,
+                        client=self,
+                    )
+            by_namespace: dict = {}
+            for address, cursor_id, conn_mgr in abandoned:
+                if conn_mgr is None and address is not None and tuple(address) == conn.address:
+                    by_namespace.setdefault(address.namespace, (address, []))[1].append(cursor_id)
+            for address, cursor_ids in by_namespace.values():
+                self._kill_cursor_impl(cursor_ids, address, None, conn)
+        except (PyMongoError, OSError):
+            pass  # as PyMongo's close: errors of endSessions are ignored
+        finally:
+            conn.close_conn(None)
+
+
+def _no_join(timeout: float | None = None) -> None:
+    """In place of a thread's join: the loop thread does not wait for threads."""
+
+
+def _take_idle_connection(topology: Any) -> Any:
+    """An idle application connection, out of its pool (a writable server's first)."""
+    servers = sorted(topology._servers.values(), key=lambda s: not s.description.is_writable)
+    for server in servers:
+        pool = server.pool
+        with pool.lock:
+            if pool.conns:
+                return pool.conns.popleft()
+    return None
 
 
 def _pool_options(kwargs: dict, max_concurrent: Any, max_wait_time: Any) -> None:
@@ -154,7 +254,7 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
         self._client = self
         self._io_loop: Any = None
         self._bound_runtime: LoopRuntime | None = None
-        io_loop = kwargs.pop("io_loop", None)
+        io_loop = self._given_io_loop = kwargs.pop("io_loop", None)
         if io_loop is not None:
             self._bind(io_loop)
         _pool_options(kwargs, kwargs.pop("max_concurrent", None), kwargs.pop("max_wait_time", None))
@@ -162,6 +262,7 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
         # start PyMongo's own background thread on the caller's thread.
         kwargs.pop("connect", None)
         self._init_args = (args, dict(kwargs))
+        kwargs["driver"] = _driver_info(self._framework, kwargs.get("driver"))
         self.delegate = _LoopMongoClient(
             *args,
             connect=False,
@@ -169,6 +270,8 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
             _condition_class=GreenletCondition,
             **kwargs,
         )
+        self.delegate._motor_class_name = type(self).__name__
+        _live_clients.add(self)
 
     # -- the loop ------------------------------------------------------------------
 
@@ -182,7 +285,16 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
         # Bound on first use, not in the constructor: a client made at import
         # time serves the loop that later runs (asyncio.run makes a new one).
         runtime = self._bound_runtime
-        return runtime if runtime is not None else self._bind(None)
+        return runtime if runtime is not None else self._bind(self._given_io_loop)
+
+    def _unbind_after_fork(self) -> None:
+        # In a forked child: the parent's loop (even one given as io_loop)
+        # shares its epoll instance with the parent and is not this
+        # process's to run. The next operation binds to the child's current
+        # loop, and PyMongo, which has replaced the topology already, opens
+        # fresh connections (after its "opened before fork" warning).
+        self._bound_runtime = None
+        self._io_loop = self._given_io_loop = None
 
     @property
     def io_loop(self) -> Any:
@@ -234,13 +346,41 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
 
     @async_method
     def close(self, callback: Any = None) -> Any:
-        """End sessions, close connections and stop monitoring.
+        """Close this client, at once; it cannot be used again.
 
-        Returns a Future that is done once everything is closed; awaiting it
-        is optional.
+        When ``close()`` returns, new operations raise
+        :class:`~pymongo.errors.InvalidOperation`, idle connections are
+        closed (in use ones close as their operations end) and the monitors
+        are told to stop. It never blocks the loop and works whether the
+        loop is running, stopped or closed (a test fixture's teardown).
+
+        PyMongo also ends the client's server sessions and kills the cursors
+        the garbage collector abandoned, which takes a round trip: if the
+        loop is running, a worker does that in the background over one idle
+        connection (taken out of the pool, closed afterwards); otherwise it
+        is skipped and the server times them out.
+
+        Calling it is enough, as in Motor 3. For code written for earlier
+        4.0 development versions it returns an awaitable: awaiting it waits
+        for the background goodbye, if any.
+
+        .. versionchanged:: 4.0
+           Synchronous, as in Motor 3: it no longer needs the loop to run.
         """
         check_callback(callback)
-        return self._runtime.start(self.delegate.close, callback=callback)
+        runtime = self._bound_runtime
+        loop = None if runtime is None else runtime.loop
+        running = loop is not None and loop.is_running() and runtime.on_loop_thread()  # type: ignore[union-attr]
+        goodbye = self.delegate._close_now(goodbye=running)
+        if goodbye is not None:
+            return runtime.start(goodbye, callback=callback)  # type: ignore[union-attr]
+        if callback is not None:
+            if loop is not None and not loop.is_closed():
+                loop.call_soon(callback, None, None)
+            else:
+                callback(None, None)
+            return None
+        return _CLOSED
 
     def sync_client(self) -> MongoClient:
         """A blocking PyMongo MongoClient with this client's configuration."""
@@ -296,3 +436,63 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.delegate!r})"
+
+
+class _Closed:
+    """What :meth:`AgnosticClient.close` returns: awaiting it returns None at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Any:
+        return None
+        yield  # noqa: unreachable - makes this a generator
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return "<client closed>"
+
+
+_CLOSED = _Closed()
+
+
+def _driver_info(framework: Any, given: Any) -> DriverInfo:
+    """The handshake's driver metadata: Motor's, then the application's.
+
+    The server logs it for every connection, as "Motor|<app's name>".
+    """
+    if framework is not None and framework.name == "asyncio":
+        platform = "asyncio"
+    else:
+        import tornado
+
+        platform = f"Tornado {tornado.version}"
+    if given is None:
+        return DriverInfo("Motor", version, platform)
+    if not isinstance(given, DriverInfo):
+        raise TypeError(
+            f"driver must be a pymongo.driver_info.DriverInfo, not {type(given).__name__}"
+        )
+    return DriverInfo(
+        f"Motor|{given.name}",
+        f"{version}|{given.version}" if given.version else version,
+        f"{platform}|{given.platform}" if given.platform else platform,
+    )
+
+
+# Every Motor client alive, so that a forked child can unbind them all from
+# the parent's loop (PyMongo resets their topologies itself).
+_live_clients: weakref.WeakSet = weakref.WeakSet()
+
+
+def _unbind_clients_after_fork() -> None:
+    for client in list(_live_clients):
+        client._unbind_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_unbind_clients_after_fork)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import os
 import socket
 import ssl
 import threading
@@ -101,7 +102,7 @@ class IOStreamSocket:
         "stream", "_sock", "_fd", "_timeout", "_pending_read", "_loop", "_runtime",
         "_thread_id", "_direct", "_rbuf", "_rview", "_rstart", "_rend", "_readable",
         "_reading", "_waiter", "_wait_seq", "_timer", "_writing", "_closed", "_wake_deferred",
-        "_read_error", "_unsent",
+        "_read_error", "_unsent", "_pid",
     )
 
     def __init__(self, stream: IOStream, timeout: float | None, loop: Any, runtime: Any = None):
@@ -111,6 +112,7 @@ class IOStreamSocket:
         self._loop = loop
         self._runtime = runtime
         self._thread_id = threading.get_ident()
+        self._pid = os.getpid()
         self._closed = False
         self._waiter: Any = None
         self._wait_seq = 0
@@ -487,11 +489,34 @@ class IOStreamSocket:
             raise _closed_error(exc, stream) from None
 
     def close(self) -> None:
-        """Close the stream; safe from any thread (monitors close pools)."""
-        if threading.get_ident() == self._thread_id:
+        """Close the stream; safe from any thread (monitors close pools).
+
+        In a process forked from the one that opened it, or once its loop
+        is closed, only the descriptor is closed (see
+        :meth:`_close_descriptor`).
+        """
+        if self._pid != os.getpid() or self._loop.is_closed():
+            self._close_descriptor()
+        elif threading.get_ident() == self._thread_id:
             self.stream.close()
         else:
             self._loop.call_soon_threadsafe(self.stream.close)
+
+    def _close_descriptor(self) -> None:
+        # Close the descriptor and nothing else: no loop call, no stream
+        # callbacks. After fork() the child shares its parent's epoll
+        # instance, and an EPOLL_CTL_DEL from the child (remove_reader,
+        # remove_handler) would silence this connection in the parent's
+        # loop; closing the child's descriptor leaves the parent's
+        # registration alone (it belongs to the parent's descriptor). A
+        # closed loop has nothing left to unregister, and would refuse the
+        # stream's callbacks.
+        self._closed = True
+        self._unsent = None
+        self._waiter = None
+        sock = self.stream.socket
+        if sock is not None:
+            sock.close()
 
     def __repr__(self) -> str:
         mode = "direct" if self._direct else "stream"

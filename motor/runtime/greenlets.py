@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import collections
 import contextvars
+import os
 from asyncio import _get_running_loop
 import threading
 import time
@@ -36,6 +37,7 @@ from typing import Any, Callable
 
 import greenlet
 
+_getcurrent = greenlet.getcurrent
 __all__ = [
     "LoopRuntime",
     "MotorWorker",
@@ -72,49 +74,77 @@ SLICE_TICK = 0.1
 
 
 class MotorWorker(greenlet.greenlet):
-    """A pooled child greenlet that runs PyMongo calls for one loop."""
+    """A pooled child greenlet that runs PyMongo calls for one loop.
 
-    def __init__(self, runtime: LoopRuntime) -> None:
-        super().__init__(self._serve, parent=runtime.hub)
-        self.runtime = runtime
+    A suspended greenlet is never garbage collected (CPython's collector
+    cannot see into its frames), so an idle worker must hold nothing that
+    leads back to its runtime or to itself: the runtime's idle list is then
+    its only owner, and when the runtime goes (its loop closed and its
+    clients dropped) the idle workers are deallocated, greenlet ends each
+    with ``GreenletExit``, and the loop is freed. Hence the run function is
+    the plain :func:`_serve`, not a bound method, ``runtime`` is a weak
+    reference, and each call arrives with its runtime.
+    """
 
-    def _serve(self, fn, args, kwargs, future, callback):  # type: ignore[no-untyped-def]
-        runtime = self.runtime
-        idle = runtime._idle
-        queue = runtime._queue
-        deliver = runtime.deliver
-        hub = self.parent
-        while True:
-            try:
-                result = fn(*args, **kwargs)
-            except greenlet.GreenletExit:
-                # Killed while parked (what would have resumed it is gone):
-                # give its slot back.
-                runtime._active -= 1
-                raise
-            except BaseException as exc:  # noqa: BLE001 - delivered to the caller
-                deliver(future, callback, None, exc)
-            else:
-                deliver(future, callback, result, None)
-            # Drop references before parking so results can be collected.
-            fn = args = kwargs = future = callback = result = None
-            # Calls that found every slot taken wait in the runtime's queue:
-            # take the next one straight away, keeping this worker's slot.
-            while queue:
-                fn, args, kwargs, future, callback, context = queue.popleft()
-                if future is not None and future.cancelled():
-                    fn = args = kwargs = future = callback = None
-                    continue
-                self.gr_context = context
-                context = None
-                break
-            if fn is not None:
-                continue
+    def __init__(self, runtime: LoopRuntime, first_call: tuple) -> None:
+        super().__init__(_serve, parent=runtime.hub)
+        self._runtime_ref = weakref.ref(runtime)
+        # (fn, args, kwargs, future, callback), handed over by attribute and
+        # not as arguments of the first switch: greenlet keeps those alive
+        # until the run function returns, which a pooled worker's never does
+        # (the first call's cursor, closure and result would live forever).
+        self.first_call: tuple | None = first_call
+
+    @property
+    def runtime(self) -> LoopRuntime:
+        """The runtime this worker serves (alive while the worker runs a call)."""
+        return self._runtime_ref()  # type: ignore[return-value]
+
+
+def _serve() -> None:
+    """The life of a worker: run calls, park idle in between."""
+    worker = _getcurrent()
+    fn, args, kwargs, future, callback = worker.first_call
+    worker.first_call = None
+    runtime = worker.runtime
+    hub = worker.parent
+    worker = None
+    while True:
+        try:
+            result = fn(*args, **kwargs)
+        except greenlet.GreenletExit:
+            # Killed while parked (what would have resumed it is gone):
+            # give its slot back.
             runtime._active -= 1
-            if len(idle) >= MAX_IDLE_WORKERS:
-                return
-            idle.append(self)
-            fn, args, kwargs, future, callback = hub.switch()
+            raise
+        except BaseException as exc:  # noqa: BLE001 - delivered to the caller
+            runtime.deliver(future, callback, None, exc)
+        else:
+            runtime.deliver(future, callback, result, None)
+        # Drop references before parking so results can be collected.
+        fn = args = kwargs = future = callback = result = None
+        # Calls that found every slot taken wait in the runtime's queue:
+        # take the next one straight away, keeping this worker's slot.
+        queue = runtime._queue
+        while queue:
+            fn, args, kwargs, future, callback, context = queue.popleft()
+            if future is not None and future.cancelled():
+                fn = args = kwargs = future = callback = None
+                continue
+            _getcurrent().gr_context = context
+            context = None
+            break
+        queue = None
+        if fn is not None:
+            continue
+        runtime._active -= 1
+        idle = runtime._idle
+        if len(idle) >= MAX_IDLE_WORKERS:
+            return
+        idle.append(_getcurrent())
+        # Idle: keep no reference to the runtime (see MotorWorker).
+        runtime = idle = None
+        fn, args, kwargs, future, callback, runtime = hub.switch()
 
 
 def current_worker() -> MotorWorker | None:
@@ -175,7 +205,13 @@ def _hub_greenlet() -> greenlet.greenlet:
 class LoopRuntime:
     """Motor's greenlet machinery for one asyncio event loop."""
 
-    _by_loop: weakref.WeakKeyDictionary[Any, LoopRuntime] = weakref.WeakKeyDictionary()
+    # loop -> weakref to its runtime. Weak both ways: a runtime holds its
+    # loop, so a strong value would keep every loop (and its runtime and
+    # workers) alive for good. A runtime lives as long as something uses
+    # it: a client (its _bound_runtime), a worker, a loop callback.
+    _by_loop: weakref.WeakKeyDictionary[Any, weakref.ref[LoopRuntime]] = (
+        weakref.WeakKeyDictionary()
+    )
     _by_loop_lock = threading.Lock()
 
     def __init__(self, loop: Any) -> None:
@@ -206,13 +242,24 @@ class LoopRuntime:
     @classmethod
     def for_loop(cls, loop: Any) -> LoopRuntime:
         """The runtime of ``loop`` (an asyncio event loop), made on first use."""
-        runtime = cls._by_loop.get(loop)
+        ref = cls._by_loop.get(loop)
+        runtime = None if ref is None else ref()
         if runtime is None:
             with cls._by_loop_lock:
-                runtime = cls._by_loop.get(loop)
+                ref = cls._by_loop.get(loop)
+                runtime = None if ref is None else ref()
                 if runtime is None:
-                    runtime = cls._by_loop[loop] = cls(loop)
+                    runtime = cls(loop)
+                    cls._by_loop[loop] = weakref.ref(runtime)
         return runtime
+
+    @classmethod
+    def _forget_all_after_fork(cls) -> None:
+        # In a child process: the parent's runtimes serve the parent's loops
+        # (whose epoll instance the child shares); a new loop in the child
+        # gets a new runtime. The lock may have been held by another thread.
+        cls._by_loop = weakref.WeakKeyDictionary()
+        cls._by_loop_lock = threading.Lock()
 
     # -- thread affinity -----------------------------------------------------
 
@@ -380,9 +427,14 @@ class LoopRuntime:
             return future
         self._active += 1
         idle = self._idle
-        worker = idle.pop() if idle else MotorWorker(self)
-        worker.gr_context = context
-        worker.switch(fn, args, kwargs or {}, future, callback)
+        if idle:
+            worker = idle.pop()
+            worker.gr_context = context
+            worker.switch(fn, args, kwargs or {}, future, callback, self)
+        else:
+            worker = MotorWorker(self, (fn, args, kwargs or {}, future, callback))
+            worker.gr_context = context
+            worker.switch()
         return future
 
     def release_slot(self) -> None:
@@ -409,9 +461,14 @@ class LoopRuntime:
                 continue
             self._active += 1
             idle = self._idle
-            worker = idle.pop() if idle else MotorWorker(self)
-            worker.gr_context = context
-            worker.switch(fn, args, kwargs, future, callback)
+            if idle:
+                worker = idle.pop()
+                worker.gr_context = context
+                worker.switch(fn, args, kwargs, future, callback, self)
+            else:
+                worker = MotorWorker(self, (fn, args, kwargs, future, callback))
+                worker.gr_context = context
+                worker.switch()
 
     def deliver(
         self,
@@ -435,3 +492,7 @@ class LoopRuntime:
             future.set_exception(RuntimeError(f"unexpected StopIteration: {error!r}"))
         else:
             future.set_exception(error)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=LoopRuntime._forget_all_after_fork)

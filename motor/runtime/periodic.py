@@ -49,11 +49,21 @@ class LoopPeriodicExecutor:
             self._runtime.call_soon_any_thread(self._schedule)
 
     def close(self, dummy: Any = None) -> None:
+        """Stop ticking; callable from any thread, with the loop running,
+        stopped or closed."""
         # Also PyMongo's weakref callback, hence the ignored argument.
         self._stopped = True
         timer, self._timer = self._timer, None
-        if timer is not None and self._runtime is not None:
-            self._runtime.call_soon_any_thread(timer.cancel)
+        runtime = self._runtime
+        if timer is None or runtime is None:
+            return
+        if runtime.on_loop_thread() or runtime.loop.is_closed():
+            timer.cancel()
+        else:
+            try:
+                runtime.loop.call_soon_threadsafe(timer.cancel)
+            except RuntimeError:
+                pass  # the loop closed meanwhile: the timer never fires
 
     def join(self, timeout: float | None = None) -> None:
         """Nothing to join: there is no thread."""

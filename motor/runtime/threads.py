@@ -21,6 +21,7 @@ which returns at once, and are kept for reuse.
 from __future__ import annotations
 
 import _thread
+import os
 import queue
 import threading
 from typing import Any, Callable
@@ -69,6 +70,22 @@ def _helper() -> None:
             job = None
             with _lock:
                 _idle += 1
+
+
+def _reset_after_fork() -> None:
+    # A child process has none of its parent's helper threads, but inherits
+    # their count: with one counted idle, no helper would ever be started
+    # and every job would wait forever. Jobs queued for the parent's loops
+    # are not the child's to run; the lock may have been held at fork.
+    global _jobs, _lock, _helpers, _idle
+    _jobs = queue.SimpleQueue()
+    _lock = threading.Lock()
+    _helpers = 0
+    _idle = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def submit(loop: Any, fn: Callable[..., Any], *args: Any) -> Any:
