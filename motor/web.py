@@ -20,9 +20,6 @@ from the ``fs`` bucket. See :class:`GridFSHandler`.
 from __future__ import annotations
 
 import datetime
-import email.utils
-import mimetypes
-import re
 from typing import Any
 
 import gridfs
@@ -30,109 +27,25 @@ import tornado.web
 from gridfs.errors import CorruptGridFile
 from tornado.iostream import StreamClosedError
 
+from motor.gridfs.serving import (
+    UNSATISFIABLE,
+    MalformedHeader,
+    cache_headers,
+    etag_listed,
+    gridfs_etag,
+    if_range_matches,
+    mime_type,
+    parse_http_date,
+    parse_range,
+    resolve_range,
+    utc_seconds,
+)
+
 __all__ = ["GridFSHandler"]
-
-_UTC = datetime.timezone.utc
-# Larger than any file; used for absurdly long numbers in a Range header.
-_HUGE = 1 << 63
-_RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
-_STRONG_ETAG = re.compile(r'"[\x21\x23-\x7e\x80-\xff]*"')
-_WEAK_ETAG = re.compile(r'W/"[\x21\x23-\x7e\x80-\xff]*"')
-
-
-class _Unsatisfiable:
-    """A Range no byte of the file satisfies: answered with 416."""
-
-
-_UNSATISFIABLE = _Unsatisfiable()
 
 
 def _bad_request(header: str) -> tornado.web.HTTPError:
     return tornado.web.HTTPError(400, reason=f"Malformed {header} header")
-
-
-def _utc_seconds(when: datetime.datetime) -> datetime.datetime:
-    """``when`` as an aware UTC datetime, to the second (HTTP dates have no less)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_UTC)
-    else:
-        when = when.astimezone(_UTC)
-    return when.replace(microsecond=0)
-
-
-def _parse_http_date(value: str) -> datetime.datetime | None:
-    """An HTTP-date as an aware UTC datetime, or None if it is not one."""
-    try:
-        parsed = email.utils.parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if parsed is None:
-        return None
-    return _utc_seconds(parsed)
-
-
-def _number(digits: str) -> int:
-    # Python refuses to convert very long digit strings; no file is that big.
-    return int(digits) if len(digits) <= 18 else _HUGE
-
-
-def _parse_range(value: str) -> list[tuple[int | None, int | None]] | None:
-    """The byte ranges of a Range header: [(first, last)], either may be None.
-
-    Returns None for a range unit other than bytes (ignored, as HTTP says);
-    raises HTTPError(400) for a bytes range that does not parse.
-    """
-    unit, equals, ranges = value.partition("=")
-    if not equals:
-        raise _bad_request("Range")
-    if unit.strip().lower() != "bytes":
-        return None
-    specs: list[tuple[int | None, int | None]] = []
-    for part in ranges.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        match = _RANGE_SPEC.fullmatch(part)
-        if match is None or not (match.group(1) or match.group(2)):
-            raise _bad_request("Range")
-        first = _number(match.group(1)) if match.group(1) else None
-        last = _number(match.group(2)) if match.group(2) else None
-        if first is not None and last is not None and last < first:
-            raise _bad_request("Range")
-        specs.append((first, last))
-    if not specs:
-        raise _bad_request("Range")
-    return specs
-
-
-def _resolve_range(spec: tuple[int | None, int | None], length: int) -> Any:
-    """(start, stop) of the bytes to send, None for the whole file, or _UNSATISFIABLE."""
-    first, last = spec
-    if first is None:
-        # A suffix: the last ``last`` bytes.
-        assert last is not None
-        if last == 0:
-            return _UNSATISFIABLE
-        if length == 0:
-            return None
-        return max(0, length - last), length
-    if first >= length:
-        return _UNSATISFIABLE
-    stop = length if last is None else min(last + 1, length)
-    return first, stop
-
-
-def _etag_listed(header: str, etag: str) -> bool:
-    """Whether an If-None-Match value names ``etag`` (weak comparison) or is ``*``."""
-    for token in header.split(","):
-        token = token.strip()
-        if token == "*":
-            return True
-        if token.startswith("W/"):
-            token = token[2:]
-        if token.strip('"') == etag:
-            return True
-    return False
 
 
 class GridFSHandler(tornado.web.RequestHandler):
@@ -150,9 +63,9 @@ class GridFSHandler(tornado.web.RequestHandler):
     - 404 if there is no such file;
     - ``Content-Type`` from the file's ``contentType`` (or its metadata's),
       else guessed from its name, else ``application/octet-stream``;
-      ``Content-Length``; ``Last-Modified`` (the upload date); ``ETag``, the
-      SHA-256 of the content (stored with the file when it is written with
-      Motor, or computed once on first request and stored then);
+      ``Content-Length``; ``Last-Modified`` (the upload date); ``ETag``,
+      Motor 3's: the SHA-256 of the file's ``_id``, length and upload date
+      (:func:`motor.gridfs.serving.gridfs_etag`; no content is read for it);
       ``Accept-Ranges: bytes``; ``Cache-Control`` and ``Expires`` as
       :meth:`get_cache_time` decides, and whatever :meth:`set_extra_headers` adds;
     - 304 when ``If-None-Match`` names the ETag or, without ``If-None-Match``,
@@ -230,63 +143,52 @@ class GridFSHandler(tornado.web.RequestHandler):
         await self.get(path, include_body=False)
 
     async def _respond(self, path: str, grid_out: Any, include_body: bool) -> None:
-        modified = _utc_seconds(grid_out.upload_date)
-        etag = await grid_out.content_sha256()
+        modified = utc_seconds(grid_out.upload_date)
+        etag = gridfs_etag(grid_out)
         self.set_header("Etag", f'"{etag}"')
         self.set_header("Last-Modified", modified)
 
-        mime_type = self._mime_type(path, grid_out)
-        self.set_header("Content-Type", mime_type)
-        cache_time = self.get_cache_time(path, modified, mime_type)
-        if cache_time > 0:
-            expires = datetime.datetime.now(_UTC) + datetime.timedelta(seconds=cache_time)
-            self.set_header("Expires", expires)
-            self.set_header("Cache-Control", f"max-age={cache_time}")
-        else:
-            self.set_header("Cache-Control", "public")
+        file_type = mime_type(grid_out, path)
+        self.set_header("Content-Type", file_type)
+        for name, value in cache_headers(self.get_cache_time(path, modified, file_type)).items():
+            self.set_header(name, value)
         self.set_header("Accept-Ranges", "bytes")
         self.set_extra_headers(path, grid_out)
 
-        if self._not_modified(etag, modified):
-            self.set_status(304)
-            return
-
-        length = int(grid_out.length)
-        start, stop = 0, length
-        if self.request.method == "GET":
-            byte_range = self._requested_range(length, etag, modified)
-            if byte_range is _UNSATISFIABLE:
-                self.set_status(416)
-                self.set_header("Content-Range", f"bytes */{length}")
-                self.clear_header("Content-Type")
+        try:
+            if self._not_modified(etag, modified):
+                self.set_status(304)
                 return
-            if byte_range is not None:
-                start, stop = byte_range
-                self.set_status(206)
-                self.set_header("Content-Range", f"bytes {start}-{stop - 1}/{length}")
+            length = int(grid_out.length)
+            start, stop = 0, length
+            if self.request.method == "GET":
+                byte_range = self._requested_range(length, etag, modified)
+                if byte_range is UNSATISFIABLE:
+                    self.set_status(416)
+                    self.set_header("Content-Range", f"bytes */{length}")
+                    self.clear_header("Content-Type")
+                    return
+                if byte_range is not None:
+                    start, stop = byte_range
+                    self.set_status(206)
+                    self.set_header("Content-Range", f"bytes {start}-{stop - 1}/{length}")
+        except MalformedHeader as exc:
+            raise _bad_request(exc.header) from None
         self.set_header("Content-Length", stop - start)
         if include_body and stop > start:
             await self._send(grid_out, start, stop)
-
-    def _mime_type(self, path: str, grid_out: Any) -> str:
-        mime_type = grid_out.content_type
-        if not mime_type and isinstance(grid_out.metadata, dict):
-            mime_type = grid_out.metadata.get("contentType")
-        if not mime_type:
-            mime_type = mimetypes.guess_type(grid_out.filename or path)[0]
-        return mime_type or "application/octet-stream"
 
     def _not_modified(self, etag: str, modified: datetime.datetime) -> bool:
         headers = self.request.headers
         if_none_match = headers.get("If-None-Match")
         if if_none_match is not None:
             # When present it decides alone (If-Modified-Since is ignored).
-            return _etag_listed(if_none_match, etag)
+            return etag_listed(if_none_match, etag)
         if_modified_since = headers.get("If-Modified-Since")
         if if_modified_since is not None:
-            since = _parse_http_date(if_modified_since)
+            since = parse_http_date(if_modified_since)
             if since is None:
-                raise _bad_request("If-Modified-Since")
+                raise MalformedHeader("If-Modified-Since")
             return modified <= since
         return False
 
@@ -294,28 +196,13 @@ class GridFSHandler(tornado.web.RequestHandler):
         value = self.request.headers.get("Range")
         if value is None:
             return None
-        specs = _parse_range(value)
+        specs = parse_range(value)
         if specs is None or len(specs) != 1:
             return None
         if_range = self.request.headers.get("If-Range")
-        if if_range is not None and not self._if_range_matches(if_range, etag, modified):
+        if if_range is not None and not if_range_matches(if_range, etag, modified):
             return None
-        return _resolve_range(specs[0], length)
-
-    def _if_range_matches(self, value: str, etag: str, modified: datetime.datetime) -> bool:
-        value = value.strip()
-        if value.startswith("W/"):
-            if not _WEAK_ETAG.fullmatch(value):
-                raise _bad_request("If-Range")
-            return False  # a weak validator never matches here
-        if value.startswith('"'):
-            if not _STRONG_ETAG.fullmatch(value):
-                raise _bad_request("If-Range")
-            return value[1:-1] == etag
-        date = _parse_http_date(value)
-        if date is None:
-            raise _bad_request("If-Range")
-        return date == modified
+        return resolve_range(specs[0], length)
 
     async def _send(self, grid_out: Any, start: int, stop: int) -> None:
         grid_out.seek(start)

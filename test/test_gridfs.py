@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import hashlib
 import io
 import os
 
@@ -47,10 +46,6 @@ class AsyncReader:
         return self._stream.read(size)
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 @pytest.fixture
 def fs(db):
     return motor.MotorGridFS(db)
@@ -88,9 +83,10 @@ async def test_open_resolves_to_the_gridfs_and_put_get_round_trip(db, db_name):
     assert await grid_out.read() == b"Contents"
     assert await grid_out.read() == b""
 
-    # Motor stored the SHA-256 of the content with the file, computed once while writing.
-    assert (await files_doc(db_name, file_id))["sha256"] == sha256(b"Contents")
-    assert await grid_out.content_sha256() == sha256(b"Contents")
+    # The files document holds PyMongo's fields and the caller's, nothing of Motor's own.
+    assert set(await files_doc(db_name, file_id)) == {
+        "_id", "filename", "contentType", "color", "length", "chunkSize", "uploadDate"
+    }
 
 
 async def test_put_honours_id_and_takes_file_likes_and_str_with_encoding(fs):
@@ -170,7 +166,8 @@ async def test_new_file_streams_chunks_and_reads_file_likes_in_chunks(fs, db_nam
     assert grid_in.closed is True
     assert grid_in.length == len(content)
     assert isinstance(grid_in.upload_date, datetime.datetime)
-    assert grid_in.sha256 == sha256(content)
+    with pytest.raises(AttributeError):
+        grid_in.sha256  # noqa: B018 - Motor no longer hashes what it stores
     grid_out = await fs.get(grid_in._id)
     assert await grid_out.read() == content
     assert await chunk_count(db_name, grid_in._id) == -(-len(content) // 4)
@@ -191,8 +188,8 @@ async def test_chunks_reach_the_server_before_close(fs, db_name):
 async def test_set_before_and_after_close(fs, db_name):
     grid_in = fs.new_file()
     await grid_in.set("content_type", "image/png")  # stored on close
-    grid_in.custom = "before"  # plain assignment works before close
-    grid_in.filename = "picture.png"
+    await grid_in.set("filename", "picture.png")
+    grid_in.custom = "before"  # a field of one's own: plain assignment works before close
     assert await files_doc(db_name, grid_in._id) is None
     await grid_in.close()
 
@@ -215,6 +212,48 @@ async def test_set_before_and_after_close(fs, db_name):
         grid_in._id = 5
     with pytest.raises(AttributeError):
         grid_in.no_such_field  # noqa: B018
+
+
+async def test_grid_in_attributes_follow_motor3s_rules(db, db_name):
+    """Properties are read-only (set() sets them); own fields are assignable until close."""
+    grid_in = motor.MotorGridIn(db.fs, bar="baz")
+    assert isinstance(grid_in._id, ObjectId) and grid_in.bar == "baz"
+    assert grid_in.filename is None and grid_in.content_type is None
+    assert grid_in.chunk_size == gridfs.DEFAULT_CHUNK_SIZE
+    for name in ("length", "upload_date", "uploadDate", "aliases", "metadata", "baz"):
+        with pytest.raises(AttributeError):
+            getattr(grid_in, name)
+    for name in ("filename", "name", "content_type"):
+        with pytest.raises(AttributeError, match=r"await grid_in\.set"):
+            setattr(grid_in, name, "x")
+    for name in ("_id", "length", "chunk_size", "upload_date", "uploadDate", "chunkSize", "md5"):
+        with pytest.raises(AttributeError, match="cannot be set"):
+            setattr(grid_in, name, 5)
+
+    await grid_in.set("filename", "my_file")
+    await grid_in.set("name", "my_file_2")  # the alias of filename
+    await grid_in.set("content_type", "text/html")
+    await grid_in.set("aliases", ["foo"])
+    await grid_in.set("metadata", {"foo": 1})
+    grid_in.bar = "foo"
+    grid_in.baz = 5
+    assert (grid_in.filename, grid_in.name) == ("my_file_2", "my_file_2")
+    assert grid_in.content_type == "text/html" and grid_in.aliases == ["foo"]
+    assert grid_in.metadata == {"foo": 1} and (grid_in.bar, grid_in.baz) == ("foo", 5)
+    await grid_in.close()
+
+    assert grid_in.length == 0 and isinstance(grid_in.upload_date, datetime.datetime)
+    assert grid_in.uploadDate == grid_in.upload_date
+    for name in ("filename", "length", "upload_date", "_id"):
+        with pytest.raises(AttributeError):
+            setattr(grid_in, name, 5)
+    with pytest.raises(AttributeError, match="set"):
+        grid_in.bar = "after close"
+    await grid_in.set("bar", "a")
+    document = await files_doc(db_name, grid_in._id)
+    assert (document["filename"], document["contentType"]) == ("my_file_2", "text/html")
+    assert (document["bar"], document["baz"]) == ("a", 5)
+    assert (document["aliases"], document["metadata"]) == (["foo"], {"foo": 1})
 
 
 async def test_write_to_closed_file_raises_value_error_by_future_and_callback(fs, io_loop):
@@ -363,7 +402,30 @@ async def test_stream_to_handler_writes_and_flushes_each_chunk(fs):
     assert b"".join(event[1] for event in handler.events if event[0] == "write") == data
 
 
-async def test_content_sha256_is_computed_once_for_files_motor_did_not_write(fs, db_name):
+async def test_stream_to_handler_does_not_await_a_flush_that_returns_none(fs):
+    """Some RequestHandler subclasses and test doubles return None from flush()."""
+
+    class Handler:
+        def __init__(self):
+            self.written = b""
+            self.flushes = 0
+
+        def write(self, chunk):
+            self.written += bytes(chunk)
+
+        def flush(self):
+            self.flushes += 1
+
+    for size in (0, 1, 2500):
+        data = os.urandom(size)
+        grid_out = await fs.get(await fs.put(data, chunk_size=1000))
+        handler = Handler()
+        await grid_out.stream_to_handler(handler)
+        assert handler.written == data
+        assert handler.flushes == -(-size // 1000)
+
+
+async def test_files_motor_did_not_write_read_the_same(fs, db_name):
     data = os.urandom(3000)
 
     def put_with_pymongo():
@@ -371,13 +433,12 @@ async def test_content_sha256_is_computed_once_for_files_motor_did_not_write(fs,
             return gridfs.GridFS(client[db_name]).put(data, chunk_size=1000)
 
     file_id = await off_loop(put_with_pymongo)
-    assert "sha256" not in await files_doc(db_name, file_id)
+    before = await files_doc(db_name, file_id)
     grid_out = await fs.get(file_id)
     assert await grid_out.read(10) == data[:10]
-    assert await grid_out.content_sha256() == sha256(data)
-    assert grid_out.tell() == 10  # hashing did not move the reader
-    assert (await files_doc(db_name, file_id))["sha256"] == sha256(data)
-    assert (await fs.get(file_id)).sha256 == sha256(data)
+    assert grid_out.tell() == 10
+    assert await grid_out.read() == data[10:]
+    assert await files_doc(db_name, file_id) == before  # reading writes nothing
 
 
 # -- versions, find, list, exists, delete -------------------------------------------------

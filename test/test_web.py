@@ -22,7 +22,6 @@ from tornado.httpserver import HTTPServer
 import motor
 import motor.motor_asyncio as motor_asyncio
 import motor.web
-from motor.gridfs import _delegates
 
 from .motor_fixtures import off_loop, sync_client
 
@@ -73,6 +72,18 @@ async def get(http, url, method="GET", **headers):
     return await http.fetch(url, method=method, headers=headers, raise_error=False)
 
 
+def motor3_etag(file_id, length, upload_date) -> str:
+    """The quoted ETag Motor 3.7's handlers serve: SHA-256 of _id, length and upload date."""
+    digest = hashlib.sha256()
+    for part in (file_id, length, upload_date):
+        digest.update(str(part).encode())
+    return f'"{digest.hexdigest()}"'
+
+
+def etag_of(grid_out) -> str:
+    return motor3_etag(grid_out._id, grid_out.length, grid_out.upload_date)
+
+
 # -- GET and HEAD ----------------------------------------------------------------------
 
 
@@ -86,7 +97,7 @@ async def test_get_head_and_404(http, bucket, db):
         headers = response.headers
         assert headers["Content-Type"] == "image/png"  # guessed from the name
         assert headers["Content-Length"] == str(len(DATA))
-        assert headers["Etag"] == f'"{hashlib.sha256(DATA).hexdigest()}"'
+        assert headers["Etag"] == etag_of(grid_out)
         assert headers["Accept-Ranges"] == "bytes"
         assert headers["Cache-Control"] == "public"
         assert "Expires" not in headers
@@ -120,12 +131,13 @@ async def test_content_type_from_the_file_its_metadata_or_a_default(http, bucket
 
 
 async def test_an_empty_file(http, bucket, db):
-    await upload(bucket, "empty", data=b"")
+    file_id = await upload(bucket, "empty", data=b"")
+    grid_out = await bucket.open_download_stream(file_id)
     async with serving(app_for(db)) as base:
         response = await get(http, base + "/fs/empty")
         assert response.code == 200 and response.body == b""
         assert response.headers["Content-Length"] == "0"
-        assert response.headers["Etag"] == f'"{hashlib.sha256(b"").hexdigest()}"'
+        assert response.headers["Etag"] == etag_of(grid_out)
         assert (await get(http, base + "/fs/empty", Range="bytes=0-")).code == 416
         assert (await get(http, base + "/fs/empty", Range="bytes=-5")).code == 200
 
@@ -320,29 +332,69 @@ async def test_root_collection_and_asyncio_database(http, asyncio_client, db_nam
         assert response.headers["Content-Type"] in ("audio/x-wav", "audio/wav")
 
 
-async def test_etag_of_a_foreign_file_is_computed_once_and_stored(http, db, db_name, monkeypatch):
+async def test_etag_is_motor3s_and_reads_no_content(http, db, db_name):
+    """A file PyMongo stored gets Motor 3.7's ETag, from its files document alone."""
     data = os.urandom(5000)
 
     def upload_with_pymongo():
         with sync_client() as client:
             return gridfs.GridFSBucket(client[db_name]).upload_from_stream("foreign", data)
 
-    def stored_sha256():
+    def files_document():
         with sync_client() as client:
-            return client[db_name].fs.files.find_one({"_id": file_id})["sha256"]
+            return client[db_name].fs.files.find_one({"_id": file_id})
+
+    def drop_chunks():
+        with sync_client() as client:
+            client[db_name].fs.chunks.drop()
 
     file_id = await off_loop(upload_with_pymongo)
-    expected = f'"{hashlib.sha256(data).hexdigest()}"'
+    before = await off_loop(files_document)
+    expected = motor3_etag(file_id, len(data), before["uploadDate"])
     async with serving(app_for(db)) as base:
-        assert (await get(http, base + "/fs/foreign")).headers["Etag"] == expected
-        assert f'"{await off_loop(stored_sha256)}"' == expected
-
-        def no_more_hashing(self):
-            raise AssertionError("hashed again")
-
-        monkeypatch.setattr(_delegates.LoopGridOut, "hash_content", no_more_hashing)
         response = await get(http, base + "/fs/foreign")
         assert response.code == 200 and response.headers["Etag"] == expected
+        assert await off_loop(files_document) == before  # nothing stored with the file
+        # Without its chunks the file cannot be sent, but HEAD and 304s still answer.
+        await off_loop(drop_chunks)
+        head = await get(http, base + "/fs/foreign", method="HEAD")
+        assert head.code == 200 and head.headers["Etag"] == expected
+        assert (await get(http, base + "/fs/foreign", **{"If-None-Match": expected})).code == 304
+
+
+async def test_a_replaced_file_gets_a_new_etag(http, bucket, db):
+    """Same name, same length, even the same _id: the upload date tells them apart."""
+    await bucket.upload_from_stream_with_id("same-id", "song.mp3", b"A" * 100)
+    async with serving(app_for(db)) as base:
+        url = base + "/fs/song.mp3"
+        old_etag = (await get(http, url)).headers["Etag"]
+        assert (await get(http, url, **{"If-None-Match": old_etag})).code == 304
+
+        await bucket.delete("same-id")
+        await asyncio.sleep(0.002)  # upload dates are stored to the millisecond
+        await bucket.upload_from_stream_with_id("same-id", "song.mp3", b"B" * 100)
+        response = await get(http, url, **{"If-None-Match": old_etag})
+        assert response.code == 200 and response.body == b"B" * 100
+        new_etag = response.headers["Etag"]
+        assert new_etag != old_etag
+        assert new_etag == etag_of(await bucket.open_download_stream("same-id"))
+        assert (await get(http, url, **{"If-None-Match": new_etag})).code == 304
+        # An If-Range naming the old file's ETag gets the whole new file.
+        stale = await get(http, url, Range="bytes=0-9", **{"If-Range": old_etag})
+        assert stale.code == 200 and stale.body == b"B" * 100
+
+
+async def test_tz_aware_client_serves_motor3s_etag_for_aware_dates(http, make_client, db_name):
+    """Motor 3 hashes str(upload_date): a tz_aware client's dates end in +00:00."""
+    db = make_client(tz_aware=True)[db_name]
+    bucket = motor.MotorGridFSBucket(db)
+    file_id = await bucket.upload_from_stream("aware.txt", b"aware")
+    grid_out = await bucket.open_download_stream(file_id)
+    assert grid_out.upload_date.tzinfo is not None
+    async with serving(app_for(db)) as base:
+        response = await get(http, base + "/fs/aware.txt")
+        assert response.headers["Etag"] == etag_of(grid_out)
+        assert str(grid_out.upload_date).endswith("+00:00")
 
 
 async def test_a_client_that_goes_away_mid_stream(bucket, db, http, caplog):

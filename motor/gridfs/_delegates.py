@@ -5,8 +5,7 @@ classes. They change three things, all about memory and round trips:
 
 * :class:`LoopGridIn` sends its chunks to the server at least every
   :data:`UPLOAD_BUFFER_BYTES` (PyMongo buffers up to 48 MB of chunks before
-  one ``insert_many``), and computes the SHA-256 of the content as it goes,
-  storing it in the files document as ``sha256`` when the file is closed.
+  one ``insert_many``).
 * :class:`LoopGridOut` reads chunks with a cursor whose batches hold about
   :data:`DOWNLOAD_BATCH_BYTES` (a default batch may hold 16 MB of chunks).
 * :func:`adopt_grid_in` / :func:`adopt_grid_out` turn the GridIn or GridOut
@@ -23,9 +22,7 @@ except :func:`file_reader`, which lets a worker read from an object whose
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import inspect
-import re
 from typing import Any
 
 from gridfs.grid_file_shared import _CHUNK_OVERHEAD
@@ -35,7 +32,6 @@ from motor.runtime.timing import wait_for_future
 
 __all__ = [
     "DOWNLOAD_BATCH_BYTES",
-    "SHA256_FIELD",
     "UPLOAD_BUFFER_BYTES",
     "LoopGridIn",
     "LoopGridOut",
@@ -43,7 +39,6 @@ __all__ = [
     "adopt_grid_out",
     "copy_to",
     "file_reader",
-    "valid_sha256",
     "write_and_close",
 ]
 
@@ -53,40 +48,14 @@ UPLOAD_BUFFER_BYTES = 2 * 1024 * 1024
 # Bytes of chunks a GridOut asks for per batch (at least one chunk).
 DOWNLOAD_BATCH_BYTES = 2 * 1024 * 1024
 
-# The files-document field where Motor keeps the content's SHA-256 (hex).
-SHA256_FIELD = "sha256"
-
-_HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-def valid_sha256(value: Any) -> bool:
-    """True if ``value`` looks like the hex SHA-256 Motor stores."""
-    return isinstance(value, str) and _HEX64.fullmatch(value) is not None
-
 
 class LoopGridIn(GridIn):
-    """A GridIn with a bounded upload buffer that hashes what it stores."""
-
-    # Class attributes, so GridIn.__setattr__ treats them as attributes of the
-    # object rather than fields of the files document.
-    _motor_sha256: Any = None
+    """A GridIn with a bounded upload buffer."""
 
     def _flush_data(self, data: Any, force: bool = False) -> None:
-        if data:
-            if self._motor_sha256 is None:
-                self._motor_sha256 = hashlib.sha256()
-            self._motor_sha256.update(data)
         if self._buffered_docs_size + len(data) + _CHUNK_OVERHEAD >= UPLOAD_BUFFER_BYTES:
             force = True
         super()._flush_data(data, force)
-
-    def _flush_buffer(self, force: bool = False) -> None:
-        super()._flush_buffer(force)
-        if force:
-            # Only _flush() forces, once the last bytes are hashed and just
-            # before the files document is inserted.
-            digest = self._motor_sha256 or hashlib.sha256()
-            self._file[SHA256_FIELD] = digest.hexdigest()
 
 
 class _BatchedChunks(GridOutChunkIterator):
@@ -114,23 +83,6 @@ class LoopGridOut(GridOut):
     def read_line(self, size: int = -1) -> bytes:
         """One line (up to ``size`` bytes), found chunk by chunk."""
         return self._read_size_or_line(size=size, line=True)
-
-    def hash_content(self) -> str:
-        """The SHA-256 (hex) of the whole content, read without moving this file."""
-        self.open()
-        digest = hashlib.sha256()
-        if int(self.length):
-            chunks = _BatchedChunks(self, self._chunks, self._session, 0)
-            try:
-                while True:
-                    try:
-                        chunk = chunks.next()
-                    except StopIteration:
-                        break
-                    digest.update(chunk["data"])
-            finally:
-                chunks.close()
-        return digest.hexdigest()
 
 
 def adopt_grid_in(grid_in: GridIn) -> LoopGridIn:

@@ -23,6 +23,7 @@ fields are set on the server with ``await grid_in.set(name, value)``.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 from typing import Any
@@ -46,13 +47,11 @@ from motor.core.metaprogramming import (
 from motor.frameworks import register_agnostic
 from motor.gridfs._common import check_motor_instance, worker_method
 from motor.gridfs._delegates import (
-    SHA256_FIELD,
     LoopGridIn,
     LoopGridOut,
     adopt_grid_in,
     adopt_grid_out,
     file_reader,
-    valid_sha256,
     write_and_close,
 )
 
@@ -73,14 +72,15 @@ def _log_failure(result: Any, error: BaseException | None) -> None:
 
 
 class GridInField(MotorAttributeFactory):
-    """A field of the files document a MotorGridIn writes, read without I/O."""
+    """A field of the files document a MotorGridIn writes, read without I/O.
 
-    def __init__(
-        self, field: str, doc: str, writable: bool = False, closed_only: bool = False
-    ) -> None:
+    Assigning to it raises AttributeError, as in Motor 3: the field is set
+    with ``await grid_in.set(name, value)``.
+    """
+
+    def __init__(self, field: str, doc: str, closed_only: bool = False) -> None:
         super().__init__(doc)
         self.field = field
-        self.writable = writable
         self.closed_only = closed_only
 
     def create_attribute(self, cls: type, attr_name: str) -> property:
@@ -93,11 +93,13 @@ class GridInField(MotorAttributeFactory):
                 raise AttributeError(f"{attr_name!r} can only be read once the file is closed")
             return grid_in._file.get(field, default)
 
-        fset = None
-        if self.writable:
-
-            def fset(obj: Any, value: Any) -> None:
-                obj._set_unclosed(field, attr_name, value)
+        def fset(obj: Any, value: Any) -> None:
+            if attr_name in _GRID_IN_READ_ONLY:
+                raise AttributeError(f"{attr_name!r} of a GridFS file cannot be set")
+            raise AttributeError(
+                f"{attr_name!r} of a {type(obj).__name__} cannot be assigned: "
+                f"use 'await grid_in.set({attr_name!r}, value)'"
+            )
 
         return property(fget, fset, doc=self.doc)
 
@@ -138,24 +140,26 @@ class AgnosticGridIn(MotorBase, metaclass=MotorMeta):
     Fields of the files document: the properties below, the ones given as
     keyword arguments when the file was made, and any set with :meth:`set`
     are readable as attributes (``grid_in.contentType``, ``grid_in.my_field``).
-    Before the file is closed, ``grid_in.my_field = value`` also sets one;
-    after, only ``await grid_in.set(...)`` can, because that writes to the
-    server.
+    ``await grid_in.set(name, value)`` sets any field but the ones Motor
+    keeps (``_id``, ``chunk_size``, ``length``, ``upload_date``), before or
+    after the file is closed (after, it updates the files document on the
+    server). As in Motor 3, the properties (``filename``, ``content_type``...)
+    cannot be assigned to; a field of your own can be, before the file is
+    closed (``grid_in.my_field = value``), and is stored with the file.
+    Each refusal is an AttributeError that names the right call.
 
-    When it is closed Motor stores the SHA-256 of the content in the files
-    document as ``sha256`` (:class:`motor.web.GridFSHandler` serves it as the
-    ETag). Awaiting a MotorGridIn gives the MotorGridIn itself, for code
-    written as ``grid_in = await fs.new_file()``.
+    Awaiting a MotorGridIn gives the MotorGridIn itself, for code written
+    as ``grid_in = await fs.new_file()``.
     """
 
     __motor_class_name__ = "MotorGridIn"
     __delegate_class__ = gridfs.GridIn
 
     _id = GridInField("_id", "The ``_id`` of this file.")
-    filename = GridInField("filename", "Name of this file.", writable=True)
-    name = GridInField("filename", "Alias for :attr:`filename`.", writable=True)
+    filename = GridInField("filename", "Name of this file.")
+    name = GridInField("filename", "Alias for :attr:`filename`.")
     content_type = GridInField(
-        "contentType", "MIME type of this file (the ``contentType`` field).", writable=True
+        "contentType", "MIME type of this file (the ``contentType`` field)."
     )
     chunk_size = GridInField("chunkSize", "Chunk size of this file, in bytes.")
     length = GridInField(
@@ -212,15 +216,17 @@ class AgnosticGridIn(MotorBase, metaclass=MotorMeta):
         if name == "delegate" or name.startswith("_") or hasattr(type(self), name):
             object.__setattr__(self, name, value)
         else:
-            self._set_unclosed(name, name, value)
+            self._set_own_field(name, value)
 
-    def _set_unclosed(self, field: str, attr_name: str, value: Any) -> None:
+    def _set_own_field(self, name: str, value: Any) -> None:
+        if name in _GRID_IN_READ_ONLY:
+            raise AttributeError(f"{name!r} of a GridFS file cannot be set")
         if self.delegate._closed:
             raise AttributeError(
-                f"cannot set {attr_name!r} on a closed {type(self).__name__}: that writes to "
-                f"the server, so use 'await grid_in.set({attr_name!r}, value)'"
+                f"cannot set {name!r} on a closed {type(self).__name__}: that writes to "
+                f"the server, so use 'await grid_in.set({name!r}, value)'"
             )
-        self.delegate._file[field] = value
+        self.delegate._file[name] = value
 
     @worker_method
     def set(self, name: str, value: Any) -> None:
@@ -440,34 +446,11 @@ class AgnosticGridOut(MotorBase, metaclass=MotorMeta):
             if not chunk:
                 break
             request_handler.write(chunk)
-            await request_handler.flush()
-
-    @worker_method
-    def content_sha256(self) -> str:
-        """The SHA-256 of this file's content, as 64 hex digits.
-
-        Files written by Motor carry it in their files document (``sha256``).
-        For any other file it is computed here, reading the chunks once
-        without moving this file's position, and stored in the files
-        document so that it is never computed again.
-        """
-        grid_out = self.delegate
-        grid_out.open()
-        stored = grid_out._file.get(SHA256_FIELD)
-        if valid_sha256(stored):
-            return stored
-        digest = grid_out.hash_content()
-        if stored is None:
-            grid_out._file[SHA256_FIELD] = digest
-            try:
-                grid_out._files.update_one(
-                    {"_id": {"$eq": grid_out._file["_id"]}},
-                    {"$set": {SHA256_FIELD: digest}},
-                    session=grid_out._session,
-                )
-            except PyMongoError as exc:
-                _log.debug("Motor could not store the SHA-256 of a GridFS file: %r", exc)
-        return digest
+            # Tornado's flush() returns a Future: waiting for it keeps one
+            # chunk in memory. Some handlers (and test doubles) return None.
+            flushed = request_handler.flush()
+            if inspect.isawaitable(flushed):
+                await flushed
 
     def __aiter__(self) -> Any:
         return self
