@@ -117,7 +117,8 @@ def rss_bytes() -> int:
 
 def live_greenlets() -> int:
     gc.collect()
-    return sum(1 for o in gc.get_objects() if isinstance(o, greenlet.greenlet))
+    # type(), not isinstance(): a dead weakref proxy raises on isinstance().
+    return sum(1 for o in gc.get_objects() if issubclass(type(o), greenlet.greenlet))
 
 
 def resources() -> dict:
