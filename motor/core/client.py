@@ -262,7 +262,12 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
         # start PyMongo's own background thread on the caller's thread.
         kwargs.pop("connect", None)
         self._init_args = (args, dict(kwargs))
-        kwargs["driver"] = _driver_info(self._framework, kwargs.get("driver"))
+        app_driver = kwargs.pop("driver", None)
+        if app_driver is not None and not isinstance(app_driver, DriverInfo):
+            raise TypeError(
+                f"driver must be a pymongo.driver_info.DriverInfo, not {type(app_driver).__name__}"
+            )
+        kwargs["driver"] = _motor_driver_info(self._framework)
         self.delegate = _LoopMongoClient(
             *args,
             connect=False,
@@ -270,6 +275,9 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
             _condition_class=GreenletCondition,
             **kwargs,
         )
+        if app_driver is not None:
+            # After Motor's in the handshake: "PyMongo|Motor|<app's name>".
+            self.delegate.append_metadata(app_driver)
         self.delegate._motor_class_name = type(self).__name__
         _live_clients.add(self)
 
@@ -460,28 +468,15 @@ class _Closed:
 _CLOSED = _Closed()
 
 
-def _driver_info(framework: Any, given: Any) -> DriverInfo:
-    """The handshake's driver metadata: Motor's, then the application's.
-
-    The server logs it for every connection, as "Motor|<app's name>".
-    """
+def _motor_driver_info(framework: Any) -> DriverInfo:
+    """What the handshake says of Motor (the server logs it per connection)."""
     if framework is not None and framework.name == "asyncio":
         platform = "asyncio"
     else:
         import tornado
 
         platform = f"Tornado {tornado.version}"
-    if given is None:
-        return DriverInfo("Motor", version, platform)
-    if not isinstance(given, DriverInfo):
-        raise TypeError(
-            f"driver must be a pymongo.driver_info.DriverInfo, not {type(given).__name__}"
-        )
-    return DriverInfo(
-        f"Motor|{given.name}",
-        f"{version}|{given.version}" if given.version else version,
-        f"{platform}|{given.platform}" if given.platform else platform,
-    )
+    return DriverInfo("Motor", version, platform)
 
 
 # Every Motor client alive, so that a forked child can unbind them all from
