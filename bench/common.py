@@ -53,7 +53,13 @@ COMPETITORS = [
     ("pymongo_sync", "PyMongo sync", "dev"),
 ]
 COMPETITOR_KEYS = [c[0] for c in COMPETITORS]
+# Only when asked for (bench/run.py --loop-watchdog): this repository's Motor
+# with motor.diagnostics' loop watchdog enabled, to measure what it costs.
+WATCHDOG_COMPETITOR = "motor_watchdog"
 COMPETITOR_LABELS = {c[0]: c[1] for c in COMPETITORS}
+COMPETITOR_LABELS[WATCHDOG_COMPETITOR] = "Motor, loop watchdog on"
+# Table order: the watchdog variant right after Motor.
+TABLE_KEYS = ["motor", WATCHDOG_COMPETITOR, *COMPETITOR_KEYS[1:]]
 
 
 def ops_per_iteration(bench, concurrency, n):

@@ -43,7 +43,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import (  # noqa: E402
     BENCH_NAMES, COMPETITOR_KEYS, COMPETITOR_LABELS, DATA_ARCHIVE, DATA_DIR, KINDS, LABELS,
-    LARGE_DOCS, RESULTS_DIR, ROOT, WORK_DIR, ops_per_iteration, percentile, task_bytes)
+    LARGE_DOCS, RESULTS_DIR, ROOT, TABLE_KEYS, WATCHDOG_COMPETITOR, WORK_DIR, ops_per_iteration,
+    percentile, task_bytes)
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import _envs  # noqa: E402
@@ -381,7 +382,7 @@ def table_rows(records, series):
                    and r["bench"] not in FLOORS},
                   key=lambda k: (k[0], BENCH_NAMES.index(k[1])))
     for conc, bench in keys:
-        for comp in COMPETITOR_KEYS:
+        for comp in TABLE_KEYS:
             r = idx.get((series, bench, conc, comp))
             if r is None:
                 continue
@@ -491,6 +492,26 @@ def targets(records, series):
     return out
 
 
+def watchdog_overhead(records):
+    """Rows comparing Motor with motor.diagnostics' loop watchdog on and off
+    (``--loop-watchdog``), per series, benchmark and concurrency; [] without it."""
+    idx = index(records)
+    rows = [["series", "benchmark", "c", "off µs/op med", "on µs/op med", "on/off med",
+             "off µs/op best", "on µs/op best", "on/off best"]]
+    for r in records:
+        if r["competitor"] != WATCHDOG_COMPETITOR:
+            continue
+        off = idx.get((r["series"], r["bench"], r["conc"], "motor"))
+        if off is None:
+            continue
+        rows.append([r["series"], LABELS[r["bench"]], str(r["conc"]),
+                     fmt(off["us_median"]), fmt(r["us_median"]),
+                     fmt(ratio(r["us_median"], off["us_median"]), 3),
+                     fmt(off["us_best"]), fmt(r["us_best"]),
+                     fmt(ratio(r["us_best"], off["us_best"]), 3)])
+    return rows if len(rows) > 1 else []
+
+
 def docs(record):
     """Documents an iteration of find many returns."""
     return record.get("docs") or 1
@@ -511,6 +532,12 @@ def report(results):
                    % (s["description"], s["n"], s["rounds"], meta["gridfs_bytes"]))
         out.append("")
         out.append(markdown_table(table_rows(results["records"], series)))
+        out.append("")
+    overhead = watchdog_overhead(results["records"])
+    if overhead:
+        out.append("## Loop watchdog overhead (Motor with it on vs off, same run)")
+        out.append("")
+        out.append(markdown_table(overhead))
         out.append("")
     out.append("## Targets (%s, best of rounds)" % results["target_series"])
     out.append("")
@@ -577,6 +604,10 @@ def parse_args(argv):
                         + ",".join(COMPETITOR_KEYS))
     parser.add_argument("--memory-n", type=int, help="pending find_one for the memory test "
                         "(0: skip)")
+    parser.add_argument("--loop-watchdog", action="store_true",
+                        help="also run Motor with motor.diagnostics' loop watchdog enabled "
+                        "(competitor %s, interleaved with the others) and report its "
+                        "overhead" % WATCHDOG_COMPETITOR)
     parser.add_argument("--no-floor", action="store_true")
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--no-install", action="store_true", help="use the venvs as they are")
@@ -602,6 +633,11 @@ def parse_args(argv):
     for c in settings["competitors"]:
         if c not in COMPETITOR_KEYS:
             parser.error("unknown competitor %r" % c)
+    if args.loop_watchdog:
+        if "motor" not in settings["competitors"]:
+            parser.error("--loop-watchdog compares against Motor: keep motor in --competitors")
+        at = settings["competitors"].index("motor") + 1
+        settings["competitors"].insert(at, WATCHDOG_COMPETITOR)
     if args.no_floor:
         settings["floor_n"] = 0
     return args, settings

@@ -2,7 +2,8 @@
 
     python worker.py COMPETITOR DATA_DIR
 
-COMPETITOR is one of motor, motor3, pymongo_async, pymongo_sync, or floor
+COMPETITOR is one of motor, motor_watchdog (Motor with motor.diagnostics'
+loop watchdog enabled), motor3, pymongo_async, pymongo_sync, or floor
 (raw-socket round trips). Commands arrive as JSON lines on stdin; each gets
 one JSON line back on stdout (anything the drivers print goes to stderr).
 
@@ -145,12 +146,19 @@ class AsyncDriver:
 
         self.io_loop = IOLoop()
         self.client = None
+        self.stalls = []  # what the loop watchdog reported (motor_watchdog)
+        if name == "motor_watchdog":
+            from motor import diagnostics
+
+            # As a user would leave it on in staging: the defaults, logging
+            # to stderr (the harness shows it), and a callback we count.
+            diagnostics.enable_loop_watchdog(callback=self.stalls.append)
 
     def run(self, fn, *args):
         return self.io_loop.run_sync(lambda: fn(*args), timeout=None)
 
     async def _connect(self, uri, max_pool):
-        if self.name == "motor":
+        if self.name in ("motor", "motor_watchdog"):
             from motor.motor_tornado import MotorClient, MotorGridFSBucket
         elif self.name == "motor3":
             from motor.motor_tornado import MotorClient, MotorGridFSBucket
@@ -498,7 +506,8 @@ def main():
                 cpu = time.process_time() - cpu
                 server_cpu = process_cpu(server_pid) - server_cpu
                 reply = {"elapsed": elapsed, "cpu": cpu, "server_cpu": server_cpu,
-                         "latencies": [round(x * 1e6, 1) for x in latencies]}
+                         "latencies": [round(x * 1e6, 1) for x in latencies],
+                         "watchdog_reports": len(getattr(driver, "stalls", ()))}
             elif cmd == "memory":
                 reply = driver.memory(msg["n"])
             elif cmd == "floor":

@@ -174,6 +174,25 @@ def _serve_in_thread(name: str):
     return thread, release, ready[0]
 
 
+def _run_in_thread(main, name: str = "app-loop") -> None:
+    """``asyncio.run(main())`` in a thread of its own (in this one, it would
+    unset the test session's current event loop when it ends)."""
+    errors: list = []
+
+    def run() -> None:
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # re-raised in the test
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "the app's loop did not finish"
+    if errors:
+        raise errors[0]
+
+
 def _request(port: int) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(b"hello\n")
@@ -253,7 +272,7 @@ def test_enabled_inside_a_running_loop_watches_it_at_once():
         finally:
             diagnostics.disable_loop_watchdog()  # on the loop thread: returns at once
 
-    asyncio.run(main())
+    _run_in_thread(main)
     assert diagnostics.current_loop_watchdog() is None
     assert [(s.category, s.function) for s in stalls if s.blocking] == [
         (SLEEP, "test_enabled_inside_a_running_loop_watches_it_at_once.<locals>.main")
@@ -273,14 +292,14 @@ def test_cpu_work_is_a_slow_callback_and_can_be_left_out():
 
     stalls: list = []
     with diagnostics.loop_watchdog(callback=stalls.append, log=False):
-        asyncio.run(main())
+        _run_in_thread(main)
     (stall,) = stalls
     assert stall.kind == diagnostics.SLOW_CALLBACK and not stall.blocking
     assert stall.gap_ms > BLOCK * 1000 * 0.9
     assert stall.function.endswith("burn")
     quiet: list = []
     with diagnostics.loop_watchdog(callback=quiet.append, log=False, slow_callbacks=False):
-        asyncio.run(main())
+        _run_in_thread(main)
     assert quiet == []
 
 
@@ -292,11 +311,32 @@ def test_reports_go_to_the_motor_diagnostics_logger(caplog):
 
     with caplog.at_level("WARNING", logger="motor.diagnostics"):
         with diagnostics.loop_watchdog():
-            asyncio.run(main())
+            _run_in_thread(main)
     (record,) = [r for r in caplog.records if r.name == "motor.diagnostics"]
     assert record.levelname == "WARNING"
     assert record.loop_stall.category == SLEEP
     assert f"{__file__}:{record.loop_stall.lineno}" in record.getMessage()
+
+
+def test_a_failing_callback_is_logged_and_the_watchdog_goes_on(caplog):
+    calls: list = []
+
+    def broken(stall) -> None:
+        calls.append(stall)
+        raise RuntimeError("callback bug")
+
+    async def main() -> None:
+        for _ in range(2):
+            await asyncio.sleep(0.02)
+            time.sleep(BLOCK)
+        await asyncio.sleep(0.05)
+
+    with caplog.at_level("WARNING", logger="motor.diagnostics"):
+        with diagnostics.loop_watchdog(callback=broken, log=False):
+            _run_in_thread(main)
+    assert len(calls) == 2
+    failures = [r for r in caplog.records if "callback failed" in r.getMessage()]
+    assert len(failures) == 2 and "callback bug" in failures[0].exc_text
 
 
 def test_bad_settings_are_refused_by_name():

@@ -136,6 +136,21 @@ class LoopStall:
     thread_name: str
     context: Any = None  # what LoopWatchdog._stall_context() returned when the stall began
     detected_after_ms: float = 0.0  # heartbeat gap when the blocking call was confirmed
+    # While the sampler followed the stall (Linux; None elsewhere): how long
+    # it followed it, and how much of that the loop thread spent on a CPU and
+    # waiting for one (an overloaded machine, not the code, stalls the loop).
+    observed_ms: float = 0.0
+    cpu_ms: Optional[float] = None
+    runq_ms: Optional[float] = None
+
+    @property
+    def starved(self) -> bool:
+        """True if the loop thread mostly waited for a CPU while the stall was observed."""
+        return (
+            self.runq_ms is not None
+            and self.observed_ms >= CONFIRM_SPAN * 1000
+            and self.runq_ms > _WAIT_RUNQ_RATIO * self.observed_ms
+        )
 
     @property
     def blocking(self) -> bool:
@@ -154,9 +169,15 @@ class LoopStall:
                 f"{self.user_location}: {self.detail}; caught after "
                 f"{self.detected_after_ms:.0f} ms without a heartbeat (thread {self.thread_name})"
             )
+        cpu = ""
+        if self.cpu_ms is not None:
+            cpu = f"; on a CPU {self.cpu_ms:.0f} ms"
+            if self.runq_ms is not None:
+                cpu += f", waiting for one {self.runq_ms:.0f} ms"
+            cpu += f" of the {self.observed_ms:.0f} ms observed"
         return (
             f"event loop busy (slow callback) for {self.gap_ms:.0f} ms at "
-            f"{self.user_location}: {self.detail} (thread {self.thread_name})"
+            f"{self.user_location}: {self.detail}{cpu} (thread {self.thread_name})"
         )
 
     def format(self) -> str:
@@ -187,6 +208,10 @@ class _Stall:
     blocking: Optional[LoopStall] = None
     # (kind, detail, location, frame summary of user code, stack) of a non-blocking stall
     note: Optional[tuple] = None
+    # (time.monotonic(), CPU seconds, run-queue seconds) of the loop thread
+    # at the first and the latest sample of the stall
+    first: Optional[tuple] = None
+    latest: Optional[tuple] = None
     status: str = ""  # what the sampler last concluded, for diagnostics
 
 
@@ -268,6 +293,19 @@ def _frame_place(frame: Any) -> tuple[str, int, str]:
     return code.co_filename, frame.f_lineno or 0, getattr(code, "co_qualname", code.co_name)
 
 
+def _observed(stall: _Stall) -> dict:
+    """observed_ms, cpu_ms and runq_ms of a stall's record."""
+    if stall.first is None or stall.latest is None:
+        return {}
+    (t0, cpu0, runq0), (t1, cpu1, runq1) = stall.first, stall.latest
+    out = {"observed_ms": (t1 - t0) * 1000}
+    if cpu0 is not None and cpu1 is not None:
+        out["cpu_ms"] = (cpu1 - cpu0) * 1000
+    if runq0 is not None and runq1 is not None:
+        out["runq_ms"] = (runq1 - runq0) * 1000
+    return out
+
+
 def _read_schedstat(path: Optional[str]) -> Optional[tuple[float, float]]:
     """(CPU seconds, run-queue wait seconds) of a thread, from Linux schedstat."""
     if path is None:
@@ -294,7 +332,13 @@ _original_run_forever: Callable[..., Any] = asyncio.BaseEventLoop.run_forever
 
 def _watched_run_forever(self: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any) -> Any:
     original = _original_run_forever
-    entered = [w for w in _running_watchdogs if w._enter(self)]
+    entered = []
+    for watchdog in _running_watchdogs:
+        try:
+            if watchdog._enter(self):
+                entered.append(watchdog)
+        except Exception:  # a diagnostics tool must never keep the loop from running
+            logging.getLogger(LOGGER_NAME).exception("the loop watchdog failed to watch %r", self)
     try:
         return original(self, *args, **kwargs)
     finally:
@@ -534,20 +578,23 @@ class LoopWatchdog:
                 self._end_stall(watch)  # the sampler emits it on its way out
         self._stopping.set()
         self._wake.set()
+        # Wait for the sampler to finish, unless this runs on a loop's thread
+        # (don't make the loop wait for a report being written) or in the
+        # sampler itself (a callback that stops its watchdog): the sampler
+        # then ends by itself once it is done.
         try:
-            on_a_loop = asyncio.get_running_loop() is not None
+            asyncio.get_running_loop()
+            wait = False
         except RuntimeError:
-            on_a_loop = False
-        if not on_a_loop:
-            # (On a loop's thread, don't wait for a report being written: the
-            # sampler ends by itself once it is done.)
+            wait = threading.current_thread() is not self._thread
+        if wait:
             self._thread.join(5)
         self._thread = None
         for watch in watches:
             watch.cancel_heartbeat()
         with self._watches_lock:
             self._watches.clear()
-        if not on_a_loop:
+        if wait:
             self._flush()
 
     @property
@@ -577,7 +624,9 @@ class LoopWatchdog:
 
     def _record(self, record: LoopStall) -> None:
         """A new record (sampler or loop thread, loop's lock held: no I/O here)."""
-        if record.kind == BLOCKING_CALL or (record.kind == SLOW_CALLBACK and self.slow_callbacks):
+        if record.kind == BLOCKING_CALL:
+            self._outbox.append(record)
+        elif record.kind == SLOW_CALLBACK and self.slow_callbacks and not record.starved:
             self._outbox.append(record)
 
     def _emit(self, record: LoopStall) -> None:
@@ -715,6 +764,9 @@ class LoopWatchdog:
             stall = watch.stall = _Stall(beat, self._stall_context())
             self.stalls += 1
         stall.gap = max(stall.gap, gap)
+        stall.latest = (now, cpu, runq)
+        if stall.first is None:
+            stall.first = stall.latest
         self._stall_seen(stall)
         if stall.blocking is not None:
             stall.blocking.gap_ms = stall.gap * 1000
@@ -829,5 +881,6 @@ class LoopWatchdog:
                 thread_id=watch.thread_id or 0,
                 thread_name=watch.thread_name,
                 context=stall.context,
+                **_observed(stall),
             )
         )
