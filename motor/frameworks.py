@@ -3,17 +3,21 @@
 Each agnostic class (``AgnosticClient``, ``AgnosticCollection``...) is written
 once. A :class:`Framework` makes its twin for one API on first request:
 
-- ``SPEC``: ``motor.MotorClient``... the API of Motor's documentation
-  (``../shared/spec``), on Tornado: ``to_list(length)`` needs ``length``.
-- ``TORNADO``: ``motor.motor_tornado.MotorClient``..., a drop-in for Motor
-  3.7 on Tornado: ``to_list()`` may omit ``length``.
-- ``ASYNCIO``: ``motor.motor_asyncio.AsyncIOMotorClient``..., the same for
-  asyncio.
+- ``TORNADO``: ``motor.MotorClient``, which *is*
+  ``motor.motor_tornado.MotorClient`` (as in Motor 3), and so on: Motor 3.7's
+  API plus everything Motor's documentation (``../shared/spec``) adds, from
+  the mixins in :mod:`motor.spec`. One class per name, so objects of code
+  written either way mix freely.
+- ``ASYNCIO``: ``motor.motor_asyncio.AsyncIOMotorClient``..., a drop-in for
+  Motor 3.7 on asyncio (Motor 3's API only).
 
-All run on an asyncio loop underneath, since Tornado 6 does, and their
+Both run on an asyncio loop underneath, since Tornado 6 does, and their
 Futures are asyncio Futures.
 
 .. versionadded:: 4.0
+.. versionchanged:: 4.0
+   ``motor.*`` and ``motor.motor_tornado`` were separate flavours (the spec's
+   and Motor 3's) whose objects could not be mixed; they are one now.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-__all__ = ["ASYNCIO", "SPEC", "TORNADO", "Framework", "register_agnostic", "spec_mixin"]
+__all__ = ["ASYNCIO", "TORNADO", "Framework", "register_agnostic", "spec_mixin"]
 
 _agnostic_classes: dict[str, type] = {}
 _spec_mixins: dict[str, type] = {}
@@ -34,11 +38,13 @@ def register_agnostic(cls: type) -> type:
 
 
 def spec_mixin(agnostic_name: str) -> Any:
-    """Class decorator: add a mixin's methods to the ``SPEC`` twin of ``agnostic_name``.
+    """Class decorator: add a mixin's methods to the Tornado twin of ``agnostic_name``.
 
-    The spec's API (``insert``, ``update``, ``aggregate`` returning a result
-    document...) lives in mixins so that the Motor 3 drop-ins stay exactly
-    Motor 3's. A mixin must be registered before its twin is first made.
+    The spec's API (``insert``, ``update``, ``aggregate`` resolving to a result
+    document...) lives in mixins, so that the asyncio drop-in stays exactly
+    Motor 3's. A mixin must be registered before its twin is first made, and
+    must not change what Motor 3 code calling the same name gets (see
+    doc/differences.rst for the few names the two APIs define differently).
     """
 
     def register(mixin: type) -> type:
@@ -48,7 +54,7 @@ def spec_mixin(agnostic_name: str) -> Any:
     return register
 
 
-# The agnostic classes every flavour exports (the spec's adds its own).
+# The agnostic classes every flavour exports (``motor`` adds its own).
 PUBLIC_CLASSES = (
     "AgnosticChangeStream",
     "AgnosticClient",
@@ -75,9 +81,6 @@ class Framework:
     name = ""
     prefix = ""
     module = ""
-    # Motor 0.2 made to_list's length mandatory; Motor 3 made it optional.
-    to_list_requires_length = False
-
     def __init__(self) -> None:
         self._classes: dict[str, type] = {}
 
@@ -118,6 +121,10 @@ class _TornadoFramework(Framework):
     prefix = ""
     module = "motor.motor_tornado"
 
+    def _bases(self, agnostic_name: str, agnostic: type) -> tuple[type, ...]:
+        mixin = _spec_mixins.get(agnostic_name)
+        return (agnostic,) if mixin is None else (mixin, agnostic)
+
     def resolve_loop(self, io_loop: Any) -> tuple[Any, asyncio.AbstractEventLoop]:
         from tornado.ioloop import IOLoop
 
@@ -126,16 +133,6 @@ class _TornadoFramework(Framework):
         elif not isinstance(io_loop, IOLoop):
             raise TypeError(f"io_loop must be a tornado.ioloop.IOLoop, not {io_loop!r}")
         return io_loop, io_loop.asyncio_loop  # type: ignore[attr-defined]
-
-
-class _SpecFramework(_TornadoFramework):
-    name = "spec"
-    module = "motor"
-    to_list_requires_length = True
-
-    def _bases(self, agnostic_name: str, agnostic: type) -> tuple[type, ...]:
-        mixin = _spec_mixins.get(agnostic_name)
-        return (agnostic,) if mixin is None else (mixin, agnostic)
 
 
 class _AsyncioFramework(Framework):
@@ -154,6 +151,5 @@ class _AsyncioFramework(Framework):
         return io_loop, io_loop
 
 
-SPEC = _SpecFramework()
 TORNADO = _TornadoFramework()
 ASYNCIO = _AsyncioFramework()

@@ -96,11 +96,9 @@ async def test_fetch_next_and_next_object_read_every_document(coll):
     assert not cursor.alive
 
 
-async def test_to_list_requires_length_and_honours_it(coll):
+async def test_to_list_honours_length_and_may_omit_it(coll):
     await _fill(coll, 30)
     cursor = coll.find().sort("_id").batch_size(7)
-    with pytest.raises(TypeError):
-        cursor.to_list()  # type: ignore[call-arg]
     with pytest.raises(ValueError):
         cursor.to_list(-1)
     first = await cursor.to_list(10)
@@ -108,6 +106,8 @@ async def test_to_list_requires_length_and_honours_it(coll):
     rest = await cursor.to_list(length=None)
     assert [d["_id"] for d in rest] == list(range(10, 30))
     assert await cursor.to_list(5) == []
+    # As in Motor 3, omitting length means all of them.
+    assert len(await coll.find().to_list()) == 30
 
 
 async def test_async_for_with_chained_options(coll):

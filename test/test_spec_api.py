@@ -201,21 +201,24 @@ SPEC_ONLY = {
 }
 
 
-@pytest.mark.parametrize("flavour", [motor_tornado, motor_asyncio], ids=["tornado", "asyncio"])
-def test_motor3_drop_ins_do_not_gain_the_spec_api(flavour):
-    prefix = "AsyncIO" if flavour is motor_asyncio else ""
+def test_motor_and_motor_tornado_are_one_flavour_with_the_spec_api():
+    # As in Motor 3, motor.MotorClient is motor.motor_tornado.MotorClient; it
+    # has the spec's API as well as Motor 3's.
     for class_name, names in SPEC_ONLY.items():
-        spec_cls = getattr(motor, class_name)
-        drop_in = getattr(flavour, prefix + class_name)
+        cls = getattr(motor, class_name)
+        assert getattr(motor_tornado, class_name) is cls
         for name in names:
-            assert hasattr(spec_cls, name), (class_name, name)
-            assert name not in dir(drop_in), f"{drop_in.__name__} has the spec's {name}"
-    assert not hasattr(flavour, "MotorReplicaSetClient")
-
-
-def test_cursor_slicing_is_only_in_the_spec_flavour():
+            assert hasattr(cls, name), (class_name, name)
     assert hasattr(motor.MotorCursor, "__getitem__")
-    assert not hasattr(motor_tornado.MotorCursor, "__getitem__")
+
+
+def test_asyncio_drop_in_does_not_gain_the_spec_api():
+    for class_name, names in SPEC_ONLY.items():
+        drop_in = getattr(motor_asyncio, "AsyncIO" + class_name)
+        for name in names:
+            assert name not in dir(drop_in), f"{drop_in.__name__} has the spec's {name}"
+    assert not hasattr(motor_asyncio.AsyncIOMotorCursor, "__getitem__")
+    assert not hasattr(motor_asyncio, "AsyncIOMotorReplicaSetClient")
 
 
 def test_motor_exports_the_spec_names():
@@ -228,8 +231,9 @@ def test_motor_exports_the_spec_names():
         "Op",
     ):
         assert name in motor.__all__
-    # As in PyMongo 2, the replica set client is a class of its own.
-    assert motor.MotorReplicaSetClient.__module__ == "motor"
+    # As in PyMongo 2, the replica set client is a class of its own (of the
+    # Tornado flavour, as every motor.* class).
+    assert motor.MotorReplicaSetClient.__module__ == "motor.motor_tornado"
 
 
 @pytest.mark.parametrize("cls", ["MotorConnection", "MotorReplicaSetConnection"])

@@ -116,5 +116,15 @@ class AgnosticChangeStream(MotorBase, metaclass=MotorMeta):
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.close()
 
+    def __enter__(self) -> None:
+        # RuntimeError, as Motor 3 raises: code written for it may catch that.
+        raise RuntimeError(
+            f"{type(self).__name__} is an async context manager: write "
+            "'async with collection.watch() as stream:', not 'with'"
+        )
+
+    def __exit__(self, *exc_info: Any) -> None:
+        pass
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.delegate or self._target!r})"

@@ -77,13 +77,49 @@ class AgnosticCollection(MotorBase, metaclass=MotorMeta):
     update_one = AsyncWrite()
     update_search_index = AsyncWrite()
 
-    def __init__(self, database: Any, name: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        database: Any,
+        name: str,
+        codec_options: Any = None,
+        read_preference: Any = None,
+        write_concern: Any = None,
+        read_concern: Any = None,
+        _delegate: Any = None,
+        **create_options: Any,
+    ) -> None:
+        """``MotorCollection(db, name)`` is ``db[name]``; the options are
+        :meth:`MotorDatabase.get_collection`'s.
+
+        Options that would create the collection (``capped=True``,
+        ``size=...``) raise TypeError, as in Motor 3: creating is I/O, which
+        a constructor cannot wait for. Use ``await db.create_collection(name,
+        capped=True, ...)``.
+        """
+        if create_options:
+            raise TypeError(
+                f"{type(self).__name__}() cannot create a collection (options "
+                f"{', '.join(sorted(create_options))}): creating is I/O, which a "
+                "constructor cannot wait for; use 'await db.create_collection(name, "
+                "...)' instead"
+            )
+        if not isinstance(database, self._motor_class("AgnosticDatabase")):
+            raise TypeError(
+                f"the first argument to {type(self).__name__} must be a "
+                f"{self._motor_class('AgnosticDatabase').__name__}, not {database!r}"
+            )
         self._client = database._client
         self._database = database
-        delegate = kwargs.pop("_delegate", None)
-        if delegate is None:
-            delegate = Collection(database.delegate, name, **kwargs)
-        self.delegate = delegate
+        if _delegate is None:
+            _delegate = Collection(
+                database.delegate,
+                name,
+                codec_options=codec_options,
+                read_preference=read_preference,
+                write_concern=write_concern,
+                read_concern=read_concern,
+            )
+        self.delegate = _delegate
 
     @classmethod
     def _from_delegate(cls, delegate: Any, owner: MotorBase) -> Any:
@@ -114,10 +150,11 @@ class AgnosticCollection(MotorBase, metaclass=MotorMeta):
         return self[name]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # "no such method exists": Motor 3's wording, which its users' tests match.
         raise TypeError(
-            f"MotorCollection object is not callable. If you meant to call the "
-            f"{self.name.split('.')[-1]!r} method on MotorCollection, that method "
-            "does not exist."
+            f"MotorCollection object is not callable. You called "
+            f"{self.name.split('.')[-1]!r} on a MotorCollection as a method, but no "
+            "such method exists: it is a sub-collection's name."
         )
 
     # Methods returning cursors: the cursor runs the command on first use, so

@@ -7,7 +7,7 @@ Four ways to read a cursor::
     docs = await collection.find().to_list(length=100)  # a list at a time
     cursor = collection.find()
     while (await cursor.fetch_next):                    # fetch_next + next_object
-        doc = cursor.next_object()
+        doc = cursor.next_object()                      # (deprecated, as in Motor 3)
     collection.find().each(on_doc)                      # on_doc(doc, error)
 
 Documents come in batches: only fetching a new batch runs in a worker; the
@@ -18,10 +18,12 @@ documents of a batch are handed out directly.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Callable
 
 from pymongo.command_cursor import CommandCursor, RawBatchCommandCursor
-from pymongo.cursor import Cursor, RawBatchCursor
+from pymongo.cursor import Cursor, CursorType, RawBatchCursor
+from pymongo.errors import InvalidOperation
 
 from motor.core.metaprogramming import (
     AsyncRead,
@@ -58,12 +60,24 @@ class ChainingMethod(MotorAttributeFactory):
         return method
 
 
-_LENGTH_NOT_GIVEN: Any = object()
-
-
 def _check_length(length: Any) -> None:
-    if length is not None and (not isinstance(length, int) or isinstance(length, bool) or length < 0):
+    if length is None:
+        return
+    if not isinstance(length, int) or isinstance(length, bool):
+        raise TypeError(f"length must be an int or None, not {length!r}")
+    if length < 0:
         raise ValueError(f"length must be None or a non-negative int, not {length!r}")
+
+
+# Motor 3.7's texts, which its users' warning filters match.
+_FETCH_NEXT_DEPRECATED = (
+    "The fetch_next property is deprecated and may be removed in a future major "
+    "release. Use `async for` to iterate over Cursor objects instead."
+)
+_NEXT_OBJECT_DEPRECATED = (
+    "The next_object method is deprecated and may be removed in a future major "
+    "release.  Use `async for` to iterate over Cursor objects instead."
+)
 
 
 class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
@@ -73,11 +87,28 @@ class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
     cursor_id = ReadOnlyProperty()
     session = ReadOnlyProperty()
 
-    close = AsyncRead(doc="Close this cursor, killing it on the server if it is still open.")
+    #: True once this cursor has asked the server for documents (Motor 3's
+    #: attribute); :meth:`MotorCursor.rewind` resets it.
+    started = False
+    #: True once :meth:`close` has been called (not when the results simply
+    #: ran out), as in Motor 3.
+    closed = False
 
     def __init__(self, delegate: Any, owner: MotorBase) -> None:
         self.delegate = delegate
         self._client = owner._client
+
+    @async_method
+    def close(self, callback: Any = None) -> Any:
+        """Close this cursor, killing it on the server if it is still open.
+
+        ::
+
+            await cursor.close()
+        """
+        check_callback(callback)
+        self.closed = True
+        return self._runtime.start(self.delegate.close, callback=callback)
 
     # -- batches -----------------------------------------------------------------
 
@@ -86,7 +117,11 @@ class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
 
     def _refresh(self) -> int:
         """Runs in a worker: fetch the next batch, return how many are buffered."""
+        self.started = True
         return self.delegate._refresh()
+
+    def _tailable(self) -> bool:
+        return False
 
     def _has_more_on_server(self) -> bool:
         return bool(self.delegate.alive)
@@ -111,11 +146,21 @@ class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
 
             while (await cursor.fetch_next):
                 doc = cursor.next_object()
+
+        .. deprecated:: 4.0
+           As in Motor 3 (2.2), it warns (DeprecationWarning): ``async for``
+           does the same. It keeps working.
         """
+        warnings.warn(_FETCH_NEXT_DEPRECATED, DeprecationWarning, stacklevel=2)
         return self._fetch()
 
     def next_object(self) -> Any:
-        """The next buffered document, or None (after ``fetch_next`` resolved False)."""
+        """The next buffered document, or None (after ``fetch_next`` resolved False).
+
+        .. deprecated:: 4.0
+           Warns as :attr:`fetch_next` does.
+        """
+        warnings.warn(_NEXT_OBJECT_DEPRECATED, DeprecationWarning, stacklevel=2)
         data = self.delegate._data
         return data.popleft() if data else None
 
@@ -152,23 +197,31 @@ class AgnosticBaseCursor(MotorBase, metaclass=MotorMeta):
         raise StopAsyncIteration
 
     @async_method
-    def to_list(self, length: Any = _LENGTH_NOT_GIVEN, callback: Any = None) -> Any:
-        """A list of up to ``length`` documents (``None``: all of them).
+    def to_list(self, length: int | None = None, callback: Any = None) -> Any:
+        """A list of up to ``length`` documents (``None``, the default: all of them).
 
-        In :mod:`motor` ``length`` is required: a cursor may be endless
-        (tailable) or huge, so say how many you want. The Motor 3 drop-ins
-        (:mod:`motor.motor_tornado`, :mod:`motor.motor_asyncio`) default it to
-        None. With ``callback``, it is called as ``callback(docs, error)``.
+        ::
+
+            docs = await collection.find().to_list(100)
+            rest = await cursor.to_list()         # Motor 3: length may be omitted
+
+        Motor's documentation asks for ``length`` (a cursor may be huge);
+        Motor 3 lets it be omitted. Both are accepted. A ``length`` that is
+        not an int raises TypeError, a negative one ValueError; a tailable
+        cursor raises InvalidOperation (it never ends: iterate it with
+        ``async for`` or :meth:`next`), all before anything is sent. With
+        ``callback``, it is called as ``callback(docs, error)``.
+
+        .. versionchanged:: 4.0
+           ``length`` is optional in :mod:`motor` too, as in Motor 3.
         """
-        if length is _LENGTH_NOT_GIVEN:
-            if self._framework.to_list_requires_length:
-                raise TypeError(
-                    "to_list() missing required argument 'length': pass the most "
-                    "documents you want, or None for all of them"
-                )
-            length = None
         _check_length(length)
         check_callback(callback)
+        if self._tailable():
+            raise InvalidOperation(
+                "to_list() cannot read a tailable cursor, which never ends: iterate it "
+                "with 'async for' or next() instead"
+            )
         return self._runtime.start(self._to_list, (length,), callback=callback)
 
     def _to_list(self, length: int | None) -> list:
@@ -273,6 +326,7 @@ class AgnosticCursor(AgnosticBaseCursor):
 
         Options stay. A server cursor still open is killed in the background.
         """
+        self.started = False
         old = self.delegate
         if old.cursor_id:
             self.delegate = old.clone()
@@ -283,6 +337,9 @@ class AgnosticCursor(AgnosticBaseCursor):
 
     def _has_more_on_server(self) -> bool:
         return bool(self.delegate.alive) and not self.delegate._empty
+
+    def _tailable(self) -> bool:
+        return bool(self.delegate._query_flags & CursorType.TAILABLE)
 
 
 @register_agnostic
@@ -360,6 +417,7 @@ class AgnosticLatentCommandCursor(AgnosticCommandCursor):
             self.delegate = start(*args, **kwargs)
 
     def _refresh(self) -> int:
+        self.started = True
         self._start_if_needed()
         return self.delegate._refresh()
 
@@ -378,4 +436,5 @@ class AgnosticLatentCommandCursor(AgnosticCommandCursor):
         """Close the cursor (never running the command if it has not run)."""
         check_callback(callback)
         self._start_args = None
+        self.closed = True
         return self._runtime.start(self.delegate.close, callback=callback)

@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pymongo.database import Database
+from pymongo.errors import InvalidOperation
 
 from motor.core.metaprogramming import (
     AsyncCommand,
@@ -23,10 +25,23 @@ from motor.core.metaprogramming import (
     MotorBase,
     MotorMeta,
     ReadOnlyProperty,
+    async_method,
+    check_callback,
+    unwrap_args,
 )
 from motor.frameworks import register_agnostic
 
 __all__ = ["AgnosticDatabase"]
+
+
+def _refuse_empty_command(command: Any) -> None:
+    # PyMongo reads the command's name as the document's first key; of an
+    # empty document it would raise StopIteration from a worker.
+    if isinstance(command, (Mapping, str)):
+        raise InvalidOperation(
+            "the command document is empty: name the command first, e.g. "
+            "db.command({'ping': 1}) or db.command('ping')"
+        )
 
 
 @register_agnostic
@@ -45,7 +60,6 @@ class AgnosticDatabase(MotorBase, metaclass=MotorMeta):
     get_collection = DelegateMethod(wrap="AgnosticCollection")
     with_options = DelegateMethod(wrap="AgnosticDatabase")
 
-    command = AsyncCommand()
     create_collection = AsyncWrite(wrap="AgnosticCollection")
     cursor_command = AsyncCommand(wrap="AgnosticCommandCursor")
     dereference = AsyncRead()
@@ -53,6 +67,26 @@ class AgnosticDatabase(MotorBase, metaclass=MotorMeta):
     list_collection_names = AsyncRead()
     list_collections = AsyncRead(wrap="AgnosticCommandCursor")
     validate_collection = AsyncRead()
+
+    @async_method
+    def command(self, command: Any, *args: Any, callback: Any = None, **kwargs: Any) -> Any:
+        """Run a command; the server's reply. PyMongo's :meth:`~pymongo.database.Database.command`.
+
+        ::
+
+            await db.command("ping")
+            await db.command({"collStats": "things"})
+
+        An empty command (``{}`` or ``""``) raises
+        :class:`~pymongo.errors.InvalidOperation` at once, before any I/O.
+        """
+        if not command:
+            _refuse_empty_command(command)
+        if callback is not None:
+            check_callback(callback)
+        if args or kwargs:
+            args = unwrap_args(args, kwargs)
+        return self._client._runtime.start(self.delegate.command, (command, *args), kwargs, callback)
 
     def __init__(self, client: Any, name: str, **kwargs: Any) -> None:
         self._client = client
@@ -94,7 +128,8 @@ class AgnosticDatabase(MotorBase, metaclass=MotorMeta):
         return self._motor_class("AgnosticChangeStream")(self, args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # "no such method exists": Motor 3's wording, which its users' tests match.
         raise TypeError(
-            f"MotorDatabase object is not callable. If you meant to call the "
-            f"{self.name!r} method on MotorClient, that method does not exist."
+            f"MotorDatabase object is not callable. You called {self.name!r} on a "
+            "MotorClient as a method, but no such method exists: it is a database's name."
         )

@@ -205,3 +205,13 @@ class AgnosticClientSession(MotorBase, metaclass=MotorMeta):
 
     async def __aexit__(self, *exc_info: Any) -> None:
         await self.end_session()
+
+    def __enter__(self) -> None:
+        # AttributeError, as Motor 3 raises: code written for it may catch that.
+        raise AttributeError(
+            "a Motor session is an async context manager: write "
+            "'async with await client.start_session() as session:', not 'with'"
+        )
+
+    def __exit__(self, *exc_info: Any) -> None:
+        pass

@@ -46,7 +46,7 @@ from motor.runtime.timing import sleep
 from motor.spec import auth
 from motor.spec._legacy import run_legacy
 from motor.spec.collection import index_cache
-from motor.spec.options import SettingsMixin, client_arguments
+from motor.spec.options import SettingsMixin, client_arguments, name_positional
 
 __all__ = ["ClientSpecMixin"]
 
@@ -128,9 +128,15 @@ class ClientSpecMixin(SettingsMixin):
         return self._runtime.start(self.delegate.list_database_names, callback=callback)
 
     @async_method
-    def drop_database(self, name_or_database: Any, *, callback: Any = None, **kwargs: Any) -> Any:
-        """Drop a database, given its name or the MotorDatabase itself."""
+    def drop_database(
+        self, name_or_database: Any, *args: Any, callback: Any = None, **kwargs: Any
+    ) -> Any:
+        """Drop a database, given its name or the MotorDatabase itself.
+
+        Takes PyMongo 4's ``session`` and ``comment`` (positionally too).
+        """
         check_callback(callback)
+        name_positional("drop_database", ("session", "comment"), args, kwargs)
         unwrap_args((), kwargs)
         name_or_database = unwrap(name_or_database)
         return self._runtime.start(

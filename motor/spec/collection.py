@@ -51,6 +51,7 @@ from motor.spec._legacy import run_legacy
 from motor.spec.options import (
     SettingsMixin,
     check_no_rejected_options,
+    name_positional,
     read_preference,
     uuid_representation,
     write_concern_from_options,
@@ -95,15 +96,6 @@ _PYMONGO2_ONLY = frozenset(_FIND_POSITIONAL) - {
 }
 
 _DUPLICATE_KEY_CODES = (11000, 11001, 12582)
-_EMPTY = object()
-
-
-def _projection_given(args: tuple, kwargs: dict) -> Any:
-    """The projection find() was given, or _EMPTY for an empty one (PyMongo 2: only _id)."""
-    projection = args[1] if len(args) > 1 else kwargs.get("projection")
-    if projection is not None and not projection:
-        return _EMPTY
-    return projection
 
 
 class IndexCache:
@@ -139,6 +131,11 @@ def index_cache(client: Any) -> IndexCache:
     if cache is None:
         cache = client._spec_index_cache = IndexCache()
     return cache
+
+
+def _empty_positional_projection(args: tuple) -> bool:
+    # find(filter, []) means "only _id" to the spec (PyMongo 2's fields).
+    return len(args) > 1 and args[1] is not None and not args[1]
 
 
 def _legacy_write_error(exc: BulkWriteError) -> OperationFailure:
@@ -218,6 +215,13 @@ class CollectionSpecMixin(SettingsMixin):
         A duplicate ``_id`` raises :class:`~pymongo.errors.DuplicateKeyError`.
         """
         check_callback(callback)
+        if not isinstance(doc_or_docs, Mapping) and (
+            isinstance(doc_or_docs, (str, bytes)) or not hasattr(doc_or_docs, "__iter__")
+        ):
+            raise TypeError(
+                "insert() takes a document (a dict) or a list of documents, not "
+                f"{type(doc_or_docs).__name__}"
+            )
         unwrap_args((), kwargs)
         return self._runtime.start(
             self._spec_insert,
@@ -423,10 +427,12 @@ class CollectionSpecMixin(SettingsMixin):
                 options[new] = options.pop(old)
 
         rename("spec", "filter")
+        fields = options.get("fields")
         rename("fields", "projection")
-        projection = options.get("projection")
-        if projection is not None and not projection:
-            # PyMongo 2: an empty field list returns only each document's _id.
+        if fields is not None and not fields:
+            # PyMongo 2: an empty field list (positional, or fields=) returns
+            # only each document's _id. PyMongo 4's projection={} keyword
+            # returns whole documents.
             options["projection"] = {"_id": 1}
         rename("partial", "allow_partial_results")
         if "timeout" in options:
@@ -513,12 +519,14 @@ class CollectionSpecMixin(SettingsMixin):
         """
         if (
             len(args) <= _SHARED_POSITIONAL
-            and _PYMONGO2_ONLY.isdisjoint(kwargs)
-            and _projection_given(args, kwargs) is not _EMPTY
+            and (not kwargs or _PYMONGO2_ONLY.isdisjoint(kwargs))
+            and not _empty_positional_projection(args)
         ):
             # Arguments PyMongo 4 takes as they are: no translation needed.
             cursor = super().find(*args, **kwargs)
-            cursor._spec_fix_outgoing = self._spec_database()._spec_outgoing_fixer(self)
+            database = self._database or self.database
+            if database._spec_manipulators is not None:
+                cursor._spec_fix_outgoing = database._spec_outgoing_fixer(self)
             return cursor
         return self._spec_cursor(args, kwargs)
 
@@ -534,20 +542,21 @@ class CollectionSpecMixin(SettingsMixin):
             doc = await collection.find_one({"name": "Jesse"})
             doc = await collection.find_one(object_id, network_timeout=5)
         """
+        if (
+            (not kwargs or _PYMONGO2_ONLY.isdisjoint(kwargs))
+            and len(args) < _SHARED_POSITIONAL
+            and not (args and args[0] is not None and not args[0])
+            and (self._database or self.database)._spec_manipulators is None
+        ):
+            # The per-operation path: arguments PyMongo 4's find_one takes as
+            # they are (it reads a filter that is not a document as an _id).
+            if spec_or_id is not None:
+                args = (spec_or_id, *args)
+            return super().find_one(*args, callback=callback, **kwargs)
         check_callback(callback)
         unwrap_args((), kwargs)
         if spec_or_id is not None and not isinstance(spec_or_id, Mapping):
             spec_or_id = {"_id": spec_or_id}
-        if (
-            len(args) < _SHARED_POSITIONAL
-            and _PYMONGO2_ONLY.isdisjoint(kwargs)
-            and _projection_given((None, *args), kwargs) is not _EMPTY
-            and self._spec_database()._spec_outgoing_fixer(self) is None
-        ):
-            # Arguments PyMongo 4's find_one takes as they are.
-            if spec_or_id is not None:
-                args = (spec_or_id, *args)
-            return super().find_one(*args, callback=callback, **kwargs)
         if spec_or_id is not None:
             if args or "spec" in kwargs or "filter" in kwargs:
                 args = (spec_or_id, *args)
@@ -678,17 +687,26 @@ class CollectionSpecMixin(SettingsMixin):
 
     @async_method
     def create_index(
-        self, key_or_list: Any, cache_for: float = 300, *, callback: Any = None, **kwargs: Any
+        self, key_or_list: Any, *args: Any, callback: Any = None, **kwargs: Any
     ) -> Any:
         """Create an index; its name.
 
         ``key_or_list`` is a key name or a list of ``(key, direction)`` pairs
         (``pymongo.ASCENDING``, ``DESCENDING``, ``GEO2D``...). Options as
         keywords: ``name``, ``unique``, ``background``, ``sparse``,
-        ``expireAfterSeconds``, ``min`` / ``max``, ``bucketSize``... The index
-        is remembered for ``cache_for`` seconds by :meth:`ensure_index`.
+        ``expireAfterSeconds``, ``min`` / ``max``, ``bucketSize``, ``session``,
+        ``comment``... The index is remembered for ``cache_for`` seconds
+        (default 300) by :meth:`ensure_index`.
+
+        The second positional argument is the spec's ``cache_for`` if it is a
+        number, else PyMongo 4's ``session`` (then ``comment``), as Motor 3
+        code passes them.
         """
         check_callback(callback)
+        cache_for = kwargs.pop("cache_for", 300)
+        if args and isinstance(args[0], (int, float)) and not isinstance(args[0], bool):
+            cache_for, args = args[0], args[1:]
+        name_positional("create_index", ("session", "comment"), args, kwargs)
         unwrap_args((), kwargs)
         cache_for, options = self._spec_index_options(cache_for, kwargs)
         return self._runtime.start(
@@ -722,9 +740,15 @@ class CollectionSpecMixin(SettingsMixin):
         return self._spec_create_index(keys, cache_for, options)
 
     @async_method
-    def drop_index(self, index_or_name: Any, *, callback: Any = None, **kwargs: Any) -> Any:
-        """Drop an index, given its name or its ``(key, direction)`` list."""
+    def drop_index(
+        self, index_or_name: Any, *args: Any, callback: Any = None, **kwargs: Any
+    ) -> Any:
+        """Drop an index, given its name or its ``(key, direction)`` list.
+
+        Takes PyMongo 4's ``session`` and ``comment`` (positionally too).
+        """
         check_callback(callback)
+        name_positional("drop_index", ("session", "comment"), args, kwargs)
         unwrap_args((), kwargs)
         return self._runtime.start(
             self._spec_drop_index, (index_or_name, kwargs), callback=callback
@@ -740,9 +764,13 @@ class CollectionSpecMixin(SettingsMixin):
         self.delegate.drop_index(index_or_name, **options)
 
     @async_method
-    def drop_indexes(self, *, callback: Any = None, **kwargs: Any) -> Any:
-        """Drop every index of this collection except the one on ``_id``."""
+    def drop_indexes(self, *args: Any, callback: Any = None, **kwargs: Any) -> Any:
+        """Drop every index of this collection except the one on ``_id``.
+
+        Takes PyMongo 4's ``session`` and ``comment`` (positionally too).
+        """
         check_callback(callback)
+        name_positional("drop_indexes", ("session", "comment"), args, kwargs)
         unwrap_args((), kwargs)
         return self._runtime.start(self._spec_drop_indexes, (kwargs,), callback=callback)
 
@@ -751,9 +779,14 @@ class CollectionSpecMixin(SettingsMixin):
         self.delegate.drop_indexes(**options)
 
     @async_method
-    def drop(self, *, callback: Any = None, **kwargs: Any) -> Any:
-        """Drop this collection (``db.drop_collection(name)``)."""
+    def drop(self, *args: Any, callback: Any = None, **kwargs: Any) -> Any:
+        """Drop this collection (``db.drop_collection(name)``).
+
+        Takes PyMongo 4's ``session``, ``comment`` and ``encrypted_fields``
+        (positionally too).
+        """
         check_callback(callback)
+        name_positional("drop", ("session", "comment", "encrypted_fields"), args, kwargs)
         unwrap_args((), kwargs)
         return self._runtime.start(self._spec_drop, (kwargs,), callback=callback)
 

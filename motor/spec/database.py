@@ -33,12 +33,18 @@ from bson.raw_bson import RawBSONDocument
 from bson.son import SON
 from pymongo.errors import ConfigurationError
 
+from motor.core.database import _refuse_empty_command
 from motor.core.metaprogramming import async_method, check_callback, unwrap, unwrap_args
 from motor.frameworks import spec_mixin
 from motor.spec import auth
 from motor.spec._legacy import run_legacy
 from motor.spec.collection import index_cache
-from motor.spec.options import SettingsMixin, read_preference, uuid_representation
+from motor.spec.options import (
+    SettingsMixin,
+    name_positional,
+    read_preference,
+    uuid_representation,
+)
 
 __all__ = ["DatabaseSpecMixin", "SONManipulator"]
 
@@ -105,9 +111,8 @@ class DatabaseSpecMixin(SettingsMixin):
         command: Any,
         value: Any = 1,
         check: bool = True,
-        allowable_errors: Any = [],  # noqa: B006 - the spec's signature; never mutated
-        uuid_subtype: int = 3,
-        *,
+        allowable_errors: Any = None,
+        *args: Any,
         callback: Any = None,
         **kwargs: Any,
     ) -> Any:
@@ -131,8 +136,21 @@ class DatabaseSpecMixin(SettingsMixin):
         ``secondary_acceptable_latency_ms`` is a client-wide setting in
         PyMongo 4 and is ignored here. PyMongo 4's ``codec_options``,
         ``session`` and ``comment`` keywords are accepted too.
+
+        The fifth positional argument is the spec's ``uuid_subtype`` if it is
+        an int, else PyMongo 4's ``read_preference`` (then ``codec_options``,
+        ``session``, ``comment``), as Motor 3 code passes them. An empty
+        command document raises InvalidOperation before anything is sent.
         """
         check_callback(callback)
+        uuid_subtype = kwargs.pop("uuid_subtype", 3)
+        if args and isinstance(args[0], int) and not isinstance(args[0], bool):
+            uuid_subtype, args = args[0], args[1:]
+        name_positional(
+            "command", ("read_preference", "codec_options", "session", "comment"), args, kwargs
+        )
+        if not command:
+            _refuse_empty_command(command)
         unwrap_args((), kwargs)
         return self._runtime.start(
             self._spec_command,
@@ -194,10 +212,17 @@ class DatabaseSpecMixin(SettingsMixin):
 
     @async_method
     def drop_collection(
-        self, name_or_collection: Any, *, callback: Any = None, **kwargs: Any
+        self, name_or_collection: Any, *args: Any, callback: Any = None, **kwargs: Any
     ) -> Any:
-        """Drop a collection, given its name or the MotorCollection itself."""
+        """Drop a collection, given its name or the MotorCollection itself.
+
+        Takes PyMongo 4's ``session``, ``comment`` and ``encrypted_fields``
+        (positionally too).
+        """
         check_callback(callback)
+        name_positional(
+            "drop_collection", ("session", "comment", "encrypted_fields"), args, kwargs
+        )
         unwrap_args((), kwargs)
         name_or_collection = unwrap(name_or_collection)
         return self._runtime.start(

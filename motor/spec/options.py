@@ -21,7 +21,7 @@ longer has. This module translates them in one place:
 from __future__ import annotations
 
 import ssl
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 from urllib.parse import unquote
 
@@ -32,6 +32,7 @@ from pymongo.write_concern import WriteConcern
 
 __all__ = [
     "SettingsMixin",
+    "name_positional",
     "WriteConcernDocument",
     "check_no_rejected_options",
     "client_arguments",
@@ -111,6 +112,29 @@ def legacy_mechanism(mechanism: Any) -> Any:
     DEFAULT: that is what MONGODB-CR means here.
     """
     return "DEFAULT" if mechanism == "MONGODB-CR" else mechanism
+
+
+# -- positional arguments of PyMongo 4's signatures --------------------------------
+
+
+def name_positional(method: str, names: tuple[str, ...], args: tuple, kwargs: dict) -> dict:
+    """Give positional arguments PyMongo 4 takes (``session``, ``comment``...) their names.
+
+    Where a spec method's signature replaced PyMongo 4's, Motor 3 code may
+    still pass PyMongo 4's optional arguments positionally::
+
+        await collection.drop(session)   # Motor 3: drop(session=None, comment=None)
+    """
+    if len(args) > len(names):
+        raise TypeError(
+            f"{method}() takes at most {len(names)} optional positional arguments "
+            f"({', '.join(names)}), {len(args)} were given"
+        )
+    for name, value in zip(names, args):
+        if name in kwargs:
+            raise TypeError(f"{method}() got multiple values for argument {name!r}")
+        kwargs[name] = value
+    return kwargs
 
 
 # -- read preferences ---------------------------------------------------------------
@@ -205,25 +229,56 @@ def write_concern_from_options(options: dict) -> WriteConcern | None:
     return _write_concern(document) if document else None
 
 
-class WriteConcernDocument(dict):
-    """The spec's ``write_concern``: a dict whose changes apply to its owner at once.
+class WriteConcernDocument(WriteConcern, MutableMapping):
+    """A write concern that is both a PyMongo WriteConcern and the spec's live dict.
 
-    ::
+    Motor 3 code gets a :class:`~pymongo.write_concern.WriteConcern`
+    (``.document``, ``.acknowledged``, ``== WriteConcern(w=2)``, passes to
+    ``with_options``); code written from Motor's documentation gets a dict
+    whose changes apply to its owner at once::
 
-        client.write_concern = {"w": 1, "wtimeout": 1000}
-        client.write_concern["j"] = True   # applies to the client now
+        client.write_concern == WriteConcern(w=2, wtimeout=1000)  # Motor 3
+        client.write_concern == {"w": 2, "wtimeout": 1000}         # the spec
+        client.write_concern["j"] = True   # the client's writes journal from now on
         client.write_concern["w"] = 0      # unacknowledged writes from now on
+
+    The dict holds what was set; the WriteConcern is what PyMongo sends (with
+    ``w`` 0, no other option: "w=0 disables acknowledgement and all other
+    write concern options"). It is always true, as a WriteConcern is, even
+    when empty.
+
+    .. versionchanged:: 4.0
+       A WriteConcern as well as a dict, so code written for either works.
     """
 
+    __slots__ = ("_items", "_owner")
+
     def __init__(self, owner: Any, document: Mapping[str, Any]) -> None:
-        super().__init__(document)
         self._owner = owner
+        self._set(dict(document))
+
+    def _set(self, items: dict) -> None:
+        effective = _write_concern(items)
+        WriteConcern.__init__(self, **effective.document)
+        self._items = items
 
     def _change(self, change: Any) -> Any:
-        proposed = dict(self)
-        change(proposed)
-        self._owner._spec_apply_write_concern(proposed, self)
-        return change(super())
+        proposed = dict(self._items)
+        result = change(proposed)
+        effective = _write_concern(proposed)  # raises before anything changes
+        self._owner._spec_apply_write_concern(effective, self)
+        self._set(proposed)
+        return result
+
+    # The mapping: what was set.
+    def __getitem__(self, key: str) -> Any:
+        return self._items[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def __setitem__(self, key: str, value: Any) -> None:
         self._change(lambda d: d.__setitem__(key, value))
@@ -245,6 +300,30 @@ class WriteConcernDocument(dict):
 
     def clear(self) -> None:
         self._change(lambda d: d.clear())
+
+    def copy(self) -> dict:
+        """A plain dict of what was set."""
+        return dict(self._items)
+
+    def __bool__(self) -> bool:
+        # PyMongo writes "write_concern or default": never fall back.
+        return True
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, WriteConcern):
+            return self.document == other.document
+        if isinstance(other, Mapping):
+            return self._items == dict(other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"WriteConcern({', '.join(f'{k}={v!r}' for k, v in self._items.items())})"
 
 
 # -- what clients, databases and collections share ------------------------------------
@@ -315,11 +394,13 @@ class SettingsMixin:
 
     @property
     def write_concern(self) -> WriteConcernDocument:
-        """The default write concern, as a dict (``{}``, ``{'w': 2, 'wtimeout': 1000}``...).
+        """The default write concern: a WriteConcern that is also a dict.
 
-        Changing the dict changes this object's write concern, as assigning
-        a new dict does. Setting ``w`` to 0 turns acknowledgement (and every
-        other write concern option) off.
+        Compares equal to ``WriteConcern(w=2, wtimeout=1000)`` and to
+        ``{'w': 2, 'wtimeout': 1000}``. Changing the dict changes this
+        object's write concern, as assigning a new dict (or WriteConcern)
+        does. Setting ``w`` to 0 turns acknowledgement (and every other write
+        concern option) off. See :class:`WriteConcernDocument`.
         """
         current = self.delegate.write_concern
         cached = self._spec_write_concern_doc
@@ -331,14 +412,23 @@ class SettingsMixin:
 
     @write_concern.setter
     def write_concern(self, value: Any) -> None:
-        if isinstance(value, WriteConcern):
+        if isinstance(value, WriteConcernDocument):
+            value = dict(value)
+        elif isinstance(value, WriteConcern):
             value = value.document
         if not isinstance(value, Mapping):
-            raise ConfigurationError(f"write_concern must be a dict like {{'w': 1}}, not {value!r}")
-        self._spec_apply_write_concern(dict(value), WriteConcernDocument(self, value))
+            raise ConfigurationError(
+                f"write_concern must be a dict like {{'w': 1}} or a WriteConcern, not {value!r}"
+            )
+        document = WriteConcernDocument(self, value)
+        self._spec_apply_write_concern(_write_concern(dict(value)), document)
 
-    def _spec_apply_write_concern(self, proposed: dict, document: WriteConcernDocument) -> None:
-        write_concern = _write_concern(proposed)
+    def _spec_apply_write_concern(
+        self, write_concern: WriteConcern, document: WriteConcernDocument
+    ) -> None:
+        # PyMongo gets a plain, immutable WriteConcern: objects derived from
+        # this one (db[name], with_options) share it, and must not see later
+        # changes to this object's dict.
         self.delegate._write_concern = write_concern
         self._spec_write_concern_doc = (document, write_concern)
 
@@ -349,6 +439,8 @@ class SettingsMixin:
 # MongoReplicaSetClient(hosts_or_uri, max_pool_size, document_class, tz_aware).
 _CLIENT_POSITIONAL = ("host", "port", "max_pool_size", "document_class", "tz_aware")
 _RS_CLIENT_POSITIONAL = ("host", "max_pool_size", "document_class", "tz_aware")
+# PyMongo 4's (and so Motor 3's) MongoClient: the third is document_class.
+_PYMONGO4_CLIENT_POSITIONAL = ("host", "port", "document_class", "tz_aware", "connect", "type_registry")
 
 
 def _ssl_options(kwargs: dict) -> None:
@@ -373,8 +465,15 @@ def _ssl_options(kwargs: dict) -> None:
 
 
 def client_arguments(args: tuple, kwargs: dict, replica_set: bool = False) -> tuple[tuple, dict]:
-    """PyMongo 4 constructor arguments for the spec's (PyMongo 2's) ones."""
+    """PyMongo 4 constructor arguments for the spec's (PyMongo 2's) ones.
+
+    Positional arguments after ``host`` and ``port`` differ: PyMongo 2 has
+    ``max_pool_size`` third, PyMongo 4 (Motor 3) ``document_class``. A class
+    there means PyMongo 4's order, anything else PyMongo 2's.
+    """
     names = _RS_CLIENT_POSITIONAL if replica_set else _CLIENT_POSITIONAL
+    if not replica_set and len(args) > 2 and isinstance(args[2], type):
+        names = _PYMONGO4_CLIENT_POSITIONAL
     if len(args) > len(names):
         raise TypeError(f"at most {len(names)} positional arguments ({', '.join(names)})")
     kwargs = dict(kwargs)
