@@ -32,6 +32,8 @@ from motor.core import AgnosticChangeStream, AgnosticClient, AgnosticClientEncry
 from motor.core.cursor import AgnosticCommandCursor, AgnosticCursor, AgnosticLatentCommandCursor, AgnosticRawBatchCommandCursor, AgnosticRawBatchCursor, _Item
 from motor.gridfs import AgnosticGridFS, AgnosticGridFSBucket, AgnosticGridIn, AgnosticGridOut, AgnosticGridOutCursor
 
+from motor.errors import MotorPoolTimeout as MotorPoolTimeout
+
 __all__ = [
     "AsyncIOMotorChangeStream",
     "AsyncIOMotorClient",
@@ -51,8 +53,6 @@ __all__ = [
     "AsyncIOMotorRawBatchCursor",
     "MotorPoolTimeout",
 ]
-
-from motor.errors import MotorPoolTimeout as MotorPoolTimeout
 
 class AsyncIOMotorChangeStream(_core.AgnosticChangeStream[_DocumentType]): ...
 
@@ -75,28 +75,22 @@ class AsyncIOMotorClient(_core.AgnosticClient[_DocumentType]):
     ) -> AsyncIOMotorDatabase[_DocumentType]: ...
     def __getitem__(self, name: str) -> AsyncIOMotorDatabase[_DocumentType]: ...
     def __getattr__(self, name: str) -> AsyncIOMotorDatabase[_DocumentType]: ...
-    @overload  # type: ignore[override]
-    def list_databases(
+    def list_databases(  # type: ignore[override]
         self,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AsyncIOMotorCommandCursor[dict[str, Any]]]: ...
-    @overload
-    def list_databases(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload  # type: ignore[override]
-    def start_session(
+    def start_session(  # type: ignore[override]
         self,
         causal_consistency: bool | None = None,
         default_transaction_options: TransactionOptions | None = None,
         snapshot: bool | None = False,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[AsyncIOMotorClientSession]: ...
-    @overload
-    def start_session(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
     def watch(
         self,
         pipeline: _Pipeline | None = None,
@@ -114,8 +108,7 @@ class AsyncIOMotorClient(_core.AgnosticClient[_DocumentType]):
     ) -> AsyncIOMotorChangeStream[_DocumentType]: ...
 
 class AsyncIOMotorClientEncryption(_core.AgnosticClientEncryption[_DocumentType]):
-    @overload  # type: ignore[override]
-    def create_encrypted_collection(
+    def create_encrypted_collection(  # type: ignore[override]
         self,
         database: AgnosticDatabase[_DocumentTypeArg],
         name: str,
@@ -123,15 +116,10 @@ class AsyncIOMotorClientEncryption(_core.AgnosticClientEncryption[_DocumentType]
         kms_provider: str | None = None,
         master_key: Mapping[str, Any] | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[tuple[AsyncIOMotorCollection[_DocumentTypeArg], Mapping[str, Any]]]: ...
-    @overload
-    def create_encrypted_collection(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload  # type: ignore[override]
-    def get_keys(self, *, callback: None = None) -> Future[AsyncIOMotorCursor[RawBSONDocument]]: ...
-    @overload
-    def get_keys(self, *, callback: _Callback) -> None: ...
+    def get_keys(self, *, callback: _Callback | None = None) -> Future[AsyncIOMotorCursor[RawBSONDocument]]: ...  # type: ignore[override]
 
 class AsyncIOMotorClientSession(_core.AgnosticClientSession):
     @property
@@ -218,8 +206,7 @@ class AsyncIOMotorDatabase(_core.AgnosticDatabase[_DocumentType]):
         full_document_before_change: str | None = None,
         show_expanded_events: bool | None = None,
     ) -> AsyncIOMotorChangeStream[_DocumentType]: ...
-    @overload  # type: ignore[override]
-    def create_collection(
+    def create_collection(  # type: ignore[override]
         self,
         name: str,
         codec_options: CodecOptions[_DocumentTypeArg] | None = None,
@@ -229,13 +216,10 @@ class AsyncIOMotorDatabase(_core.AgnosticDatabase[_DocumentType]):
         session: AgnosticClientSession | None = None,
         check_exists: bool | None = True,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AsyncIOMotorCollection[_DocumentType]]: ...
-    @overload
-    def create_collection(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload  # type: ignore[override]
-    def cursor_command(
+    def cursor_command(  # type: ignore[override]
         self,
         command: str | MutableMapping[str, Any],
         value: Any = 1,
@@ -245,69 +229,52 @@ class AsyncIOMotorDatabase(_core.AgnosticDatabase[_DocumentType]):
         comment: Any | None = None,
         max_await_time_ms: int | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AsyncIOMotorCommandCursor[_DocumentType]]: ...
-    @overload
-    def cursor_command(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload  # type: ignore[override]
-    def list_collections(
+    def list_collections(  # type: ignore[override]
         self,
         session: AgnosticClientSession | None = None,
         filter: Mapping[str, Any] | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AsyncIOMotorCommandCursor[MutableMapping[str, Any]]]: ...
-    @overload
-    def list_collections(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
 
 class AsyncIOMotorGridFS(_gridfs.AgnosticGridFS):
     @property
     def database(self) -> AsyncIOMotorDatabase[Any]: ...
     def find(self, *args: Any, **kwargs: Any) -> AsyncIOMotorGridOutCursor: ...
     def new_file(self, **kwargs: Any) -> AsyncIOMotorGridIn: ...
-    @overload  # type: ignore[override]
-    def get(
-        self, file_id: Any, session: AgnosticClientSession | None = None, *, callback: None = None
+    def get(  # type: ignore[override]
+        self, file_id: Any, session: AgnosticClientSession | None = None, *, callback: _Callback | None = None
     ) -> Future[AsyncIOMotorGridOut]: ...
-    @overload
-    def get(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload  # type: ignore[override]
-    def get_version(
+    def get_version(  # type: ignore[override]
         self,
         filename: str | None = None,
         version: int | None = -1,
         session: AgnosticClientSession | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AsyncIOMotorGridOut]: ...
-    @overload
-    def get_version(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload  # type: ignore[override]
-    def get_last_version(
+    def get_last_version(  # type: ignore[override]
         self,
         filename: str | None = None,
         session: AgnosticClientSession | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AsyncIOMotorGridOut]: ...
-    @overload
-    def get_last_version(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload  # type: ignore[override]
-    def find_one(
+    def find_one(  # type: ignore[override]
         self,
         filter: Any | None = None,
         session: AgnosticClientSession | None = None,
         *args: Any,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AsyncIOMotorGridOut | None]: ...
-    @overload
-    def find_one(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
 
 class AsyncIOMotorGridFSBucket(_gridfs.AgnosticGridFSBucket):
     @property
@@ -330,25 +297,17 @@ class AsyncIOMotorGridFSBucket(_gridfs.AgnosticGridFSBucket):
         metadata: Mapping[str, Any] | None = None,
         session: AgnosticClientSession | None = None,
     ) -> AsyncIOMotorGridIn: ...
-    @overload  # type: ignore[override]
-    def open_download_stream(
-        self, file_id: Any, session: AgnosticClientSession | None = None, *, callback: None = None
+    def open_download_stream(  # type: ignore[override]
+        self, file_id: Any, session: AgnosticClientSession | None = None, *, callback: _Callback | None = None
     ) -> Future[AsyncIOMotorGridOut]: ...
-    @overload
-    def open_download_stream(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload  # type: ignore[override]
-    def open_download_stream_by_name(
+    def open_download_stream_by_name(  # type: ignore[override]
         self,
         filename: str,
         revision: int = -1,
         session: AgnosticClientSession | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[AsyncIOMotorGridOut]: ...
-    @overload
-    def open_download_stream_by_name(
-        self, *args: Any, callback: _Callback, **kwargs: Any
-    ) -> None: ...
 
 class AsyncIOMotorGridIn(_gridfs.AgnosticGridIn): ...
 

@@ -61,12 +61,13 @@ PUBLIC_CLASSES = (
 # The type variables a generated class may stay generic over.
 GENERIC_PARAMS = ("_DocumentType", "_Item")
 
-# The spec's API on motor's classes (motor/spec/): loosely typed, so that
-# programs written for Motor's documentation type-check. Any return: these
-# return a Future, or None when given ``callback``.
+# The spec's API (motor/spec/), which motor.motor_tornado's classes add to
+# Motor 3's: loosely typed, so that programs written for Motor's
+# documentation type-check. Any return: these return a Future, or None when
+# given ``callback``. Names Motor 3 also has keep Motor 3's types, except the
+# settings, which the spec reads as dicts and Motor 3 as PyMongo objects.
 SPEC_MEMBERS = {
     "AgnosticClient": """
-    def __init__(self, *args: Any, **kwargs: Any) -> None: ...
     @property
     def host(self) -> str: ...
     @property
@@ -90,12 +91,11 @@ SPEC_MEMBERS = {
     def disconnect(self) -> None: ...
     def alive(self, *, callback: _Callback | None = None) -> Any: ...
     def database_names(self, *, callback: _Callback | None = None) -> Any: ...
-    def drop_database(self, *args: Any, **kwargs: Any) -> Any: ...
-    def copy_database(self, *args: Any, **kwargs: Any) -> Any: ...
-    def fsync(self, *args: Any, **kwargs: Any) -> Any: ...
+    def copy_database(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def fsync(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
     def unlock(self, *, callback: _Callback | None = None) -> Any: ...
-    def kill_cursors(self, *args: Any, **kwargs: Any) -> Any: ...
-    def close_cursor(self, *args: Any, **kwargs: Any) -> Any: ...
+    def kill_cursors(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def close_cursor(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
 """,
     "AgnosticDatabase": """
     @property
@@ -116,18 +116,16 @@ SPEC_MEMBERS = {
     def outgoing_manipulators(self) -> list[str]: ...
     @property
     def outgoing_copying_manipulators(self) -> list[str]: ...
-    def command(self, *args: Any, **kwargs: Any) -> Any: ...
-    def collection_names(self, *args: Any, **kwargs: Any) -> Any: ...
-    def drop_collection(self, *args: Any, **kwargs: Any) -> Any: ...
-    def current_op(self, *args: Any, **kwargs: Any) -> Any: ...
+    def collection_names(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def current_op(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
     def profiling_level(self, *, callback: _Callback | None = None) -> Any: ...
-    def set_profiling_level(self, *args: Any, **kwargs: Any) -> Any: ...
+    def set_profiling_level(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
     def profiling_info(self, *, callback: _Callback | None = None) -> Any: ...
-    def add_user(self, *args: Any, **kwargs: Any) -> Any: ...
-    def remove_user(self, *args: Any, **kwargs: Any) -> Any: ...
-    def authenticate(self, *args: Any, **kwargs: Any) -> Any: ...
+    def add_user(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def remove_user(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def authenticate(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
     def logout(self, *, callback: _Callback | None = None) -> Any: ...
-    def eval(self, *args: Any, **kwargs: Any) -> Any: ...
+    def eval(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
     def error(self, *, callback: _Callback | None = None) -> Any: ...
     def last_status(self, *, callback: _Callback | None = None) -> Any: ...
     def previous_error(self, *, callback: _Callback | None = None) -> Any: ...
@@ -145,32 +143,35 @@ SPEC_MEMBERS = {
     def write_concern(self) -> Any: ...
     @property
     def uuid_subtype(self) -> int: ...
-    def find(self, *args: Any, **kwargs: Any) -> MotorCursor[_DocumentType]: ...
-    def aggregate(self, pipeline: Any, *args: Any, **kwargs: Any) -> Any: ...
-    def insert(self, *args: Any, **kwargs: Any) -> Any: ...
-    def update(self, *args: Any, **kwargs: Any) -> Any: ...
-    def remove(self, *args: Any, **kwargs: Any) -> Any: ...
-    def save(self, *args: Any, **kwargs: Any) -> Any: ...
-    def count(self, *, callback: _Callback | None = None) -> Any: ...
-    def find_and_modify(self, *args: Any, **kwargs: Any) -> Any: ...
-    def create_index(self, *args: Any, **kwargs: Any) -> Any: ...
-    def ensure_index(self, *args: Any, **kwargs: Any) -> Any: ...
-    def drop_index(self, *args: Any, **kwargs: Any) -> Any: ...
-    def drop_indexes(self, *args: Any, **kwargs: Any) -> Any: ...
-    def drop(self, *args: Any, **kwargs: Any) -> Any: ...
+    # Awaiting the cursor gives the spec's result document; with callback,
+    # None is returned and callback(result_document, error) called.
+    def aggregate(
+        self,
+        pipeline: _Pipeline | Mapping[str, Any],
+        *args: Any,
+        callback: _Callback | None = None,
+        **kwargs: Any,
+    ) -> MotorLatentCommandCursor[_DocumentType]: ...
+    def insert(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def update(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def remove(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def save(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def count(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def find_and_modify(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def ensure_index(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
     def reindex(self, *, callback: _Callback | None = None) -> Any: ...
-    def group(self, *args: Any, **kwargs: Any) -> Any: ...
-    def map_reduce(self, *args: Any, **kwargs: Any) -> Any: ...
-    def inline_map_reduce(self, *args: Any, **kwargs: Any) -> Any: ...
+    def group(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def map_reduce(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
+    def inline_map_reduce(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
 """,
     "AgnosticCursor": """
-    def count(self, *args: Any, **kwargs: Any) -> Any: ...
+    def count(self, *args: Any, callback: _Callback | None = None, **kwargs: Any) -> Any: ...
     def __getitem__(self, index: Any) -> Any: ...
-    def __iter__(self) -> Any: ...
 """,
     "AgnosticLatentCommandCursor": """
-    # collection.aggregate(): awaiting it gives the spec's result document.
-    def __await__(self) -> Generator[Any, None, Any]: ...
+    # collection.aggregate(): awaiting it gives the spec's result document
+    # ({"result": [...], "ok": 1.0}); async for iterates the documents.
+    def __await__(self) -> Generator[Any, None, dict[str, Any]]: ...
 """,
 }
 
@@ -178,14 +179,10 @@ SPEC_MEMBERS = {
 @dataclass
 class Flavour:
     path: Path
-    module: str
     prefix: str
     doc: str
-    # Where each flavour class's base comes from: None for the agnostic class,
-    # else a flavour module whose class of the same name it extends.
-    base_module: str | None = None
-    extra_classes: tuple[str, ...] = ()
-    header: str = ""
+    # motor.motor_tornado's classes also have the spec's API.
+    spec: bool = False
 
     def name(self, agnostic: str) -> str:
         return self.prefix + "Motor" + agnostic.removeprefix("Agnostic")
@@ -194,55 +191,72 @@ class Flavour:
 FLAVOURS = (
     Flavour(
         ROOT / "motor/motor_asyncio.pyi",
-        "motor.motor_asyncio",
         "AsyncIO",
         "Type information for motor.motor_asyncio: the AsyncIOMotor* classes.",
-        header="from motor.errors import MotorPoolTimeout as MotorPoolTimeout\n",
     ),
     Flavour(
         ROOT / "motor/motor_tornado.pyi",
-        "motor.motor_tornado",
         "",
-        "Type information for motor.motor_tornado: the Motor* classes for Tornado.",
-        header="from motor.errors import MotorPoolTimeout as MotorPoolTimeout\n",
-    ),
-    Flavour(
-        ROOT / "motor/__init__.pyi",
-        "motor",
-        "",
-        "Type information for motor: Motor 3's Tornado classes, plus the spec's API.",
-        base_module="motor.motor_tornado",
-        header=(
-            "from motor import core as core\n"
-            "from motor import gridfs as gridfs\n"
-            "from motor.errors import MotorPoolTimeout as MotorPoolTimeout\n"
-            "\n"
-            "version: str\n"
-            "version_tuple: tuple[int | str, ...]\n"
-            "\n"
-            "class Op:\n"
-            "    # Deprecated: ``yield motor.Op(fn, *args)`` runs ``fn(*args, callback=...)``.\n"
-            "    def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None: ...\n"
-            "\n"
-            "class MotorConnection:\n"
-            "    # Refused: raises, naming MotorClient.\n"
-            "    def __init__(self, *args: Any, **kwargs: Any) -> NoReturn: ...\n"
-            "\n"
-            "class MotorReplicaSetConnection:\n"
-            "    # Refused: raises, naming MotorReplicaSetClient.\n"
-            "    def __init__(self, *args: Any, **kwargs: Any) -> NoReturn: ...\n"
-            "\n"
-            "class MotorReplicaSetClient(MotorClient[_DocumentType]):\n"
-            "    # The spec's replica-set client: a MotorClient with the seeds it was given.\n"
-            "    @property\n"
-            "    def hosts(self) -> frozenset[tuple[str, int]]: ...\n"
-            "    @property\n"
-            "    def seeds(self) -> frozenset[tuple[str, int | None]]: ...\n"
-            "    def get_document_class(self) -> type[_DocumentType]: ...\n"
-            "    def set_document_class(self, klass: type[_DocumentType]) -> None: ...\n"
-        ),
+        "Type information for motor.motor_tornado (and motor): the Motor* classes.",
+        spec=True,
     ),
 )
+
+# motor re-exports motor.motor_tornado's classes (one class per name, as in
+# Motor 3) and adds the spec's other names.
+MOTOR_STUB = ROOT / "motor/__init__.pyi"
+MOTOR_HEADER = """# Type information for motor: motor.motor_tornado's classes, plus the spec's
+# other names.
+#
+# Generated by tools/gen_flavour_stubs.py: do not edit; edit it or the stubs it
+# reads (motor/core/__init__.pyi...) and run `python tools/gen_flavour_stubs.py`.
+
+from typing import Any, Callable, NoReturn, TypeVar, Mapping
+
+from motor import core as core
+from motor import gridfs as gridfs
+from motor import motor_tornado as motor_tornado
+from motor.errors import MotorPoolTimeout as MotorPoolTimeout
+"""
+MOTOR_EXTRAS = """
+_DocumentType = TypeVar("_DocumentType", bound=Mapping[str, Any])
+
+version: str
+version_tuple: tuple[int | str, ...]
+
+class Op:
+    # Deprecated: ``yield motor.Op(fn, *args)`` runs ``fn(*args, callback=...)``.
+    def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None: ...
+
+class MotorConnection:
+    # Refused: raises, naming MotorClient.
+    def __init__(self, *args: Any, **kwargs: Any) -> NoReturn: ...
+
+class MotorReplicaSetConnection:
+    # Refused: raises, naming MotorReplicaSetClient.
+    def __init__(self, *args: Any, **kwargs: Any) -> NoReturn: ...
+
+class MotorReplicaSetClient(MotorClient[_DocumentType]):
+    # The spec's replica-set client: a MotorClient that knows its seeds.
+    @property
+    def hosts(self) -> frozenset[tuple[str, int]]: ...
+    @property
+    def seeds(self) -> frozenset[tuple[str, int | None]]: ...
+    def get_document_class(self) -> type[_DocumentType]: ...
+    def set_document_class(self, klass: type[_DocumentType]) -> None: ...
+"""
+
+
+def render_motor() -> str:
+    names = sorted(FLAVOURS[1].name(n) for n in PUBLIC_CLASSES)
+    lines = [MOTOR_HEADER.rstrip("\n"), "from motor.motor_tornado import ("]
+    lines += [f"    {n} as {n}," for n in names]
+    lines += [")", "", "__all__ = ["]
+    extra = ["MotorConnection", "MotorPoolTimeout", "MotorReplicaSetClient"]
+    extra += ["MotorReplicaSetConnection", "Op", "version", "version_tuple"]
+    lines += [f'    "{n}",' for n in sorted(names + extra)]
+    lines += ["]"]
+    return "\n".join(lines) + "\n" + MOTOR_EXTRAS
 
 
 @dataclass
@@ -345,12 +359,8 @@ def _class_text(name: str, classes: dict[str, SourceClass], flavour: Flavour) ->
     args = []
     for p in params:
         args.append(flavour.name("AgnosticGridOut") if p == "_GridOut" else p)
-    if flavour.base_module is None:
-        alias = {"motor.core": "_core", "motor.core.cursor": "_cursor", "motor.gridfs": "_gridfs"}
-        base = f"{alias[cls.module]}.{name}"
-    else:
-        base = "_base." + flavour.name(name)
-        args = [p for p in args if p in GENERIC_PARAMS]
+    alias = {"motor.core": "_core", "motor.core.cursor": "_cursor", "motor.gridfs": "_gridfs"}
+    base = f"{alias[cls.module]}.{name}"
     base += f"[{', '.join(args)}]" if args else ""
     # A flavour's cursors subclass each other as the agnostic ones do, so
     # that an AsyncIOMotorLatentCommandCursor is an AsyncIOMotorCommandCursor.
@@ -360,7 +370,7 @@ def _class_text(name: str, classes: dict[str, SourceClass], flavour: Flavour) ->
                 base += ", " + _rename(ast.unparse(agnostic_base), flavour).replace(
                     "_GridOut", flavour.name("AgnosticGridOut")
                 )
-    extra = SPEC_MEMBERS.get(name, "").strip("\n") if flavour.base_module is not None else ""
+    extra = SPEC_MEMBERS.get(name, "").strip("\n") if flavour.spec else ""
     body = _overrides(name, classes, flavour, set(re.findall(r"def (\w+)", extra)))
     if extra:
         body.append(extra + "\n")
@@ -387,7 +397,7 @@ def _imports(sources: list[str]) -> list[str]:
 def render(flavour: Flavour) -> str:
     classes = _load_sources()
     body = "\n".join(_class_text(name, classes, flavour) for name in PUBLIC_CLASSES)
-    used = set(re.findall(r"\b\w+\b", body + flavour.header))
+    used = set(re.findall(r"\b\w+\b", body))
     defined: dict[str, str] = {}
     for module, path in SOURCES.items():
         for node in ast.parse(path.read_text()).body:
@@ -417,22 +427,18 @@ def render(flavour: Flavour) -> str:
         "import motor.core.cursor as _cursor",
         "import motor.gridfs as _gridfs",
     ]
-    if flavour.base_module is not None:
-        lines.append(f"import {flavour.base_module} as _base")
     for module in SOURCES:
         names = sorted(n for m, n in private if m == module)
         if names:
             lines.append(f"from {module} import {', '.join(names)}")
     lines.append("")
     exported = [flavour.name(n) for n in PUBLIC_CLASSES] + ["MotorPoolTimeout"]
-    if flavour.base_module is not None:
-        exported += ["MotorConnection", "MotorReplicaSetClient", "MotorReplicaSetConnection", "Op"]
-        exported += ["version", "version_tuple"]
+    lines.append("from motor.errors import MotorPoolTimeout as MotorPoolTimeout")
+    lines.append("")
     lines.append("__all__ = [")
     lines += [f'    "{n}",' for n in sorted(exported)]
     lines.append("]")
     lines.append("")
-    lines.append(flavour.header)
     text = "\n".join(lines) + "\n" + body
     return _tidy(text)
 
@@ -448,13 +454,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a stub is stale")
     args = parser.parse_args(argv)
     stale = []
-    for flavour in FLAVOURS:
-        text = render(flavour)
-        current = flavour.path.read_text() if flavour.path.exists() else None
+    outputs = [(f.path, render(f)) for f in FLAVOURS] + [(MOTOR_STUB, render_motor())]
+    for path, text in outputs:
+        current = path.read_text() if path.exists() else None
         if current != text:
-            stale.append(flavour.path.relative_to(ROOT))
+            stale.append(path.relative_to(ROOT))
             if not args.check:
-                flavour.path.write_text(text)
+                path.write_text(text)
     if args.check and stale:
         print("stale (run python tools/gen_flavour_stubs.py):", *stale, file=sys.stderr)
         return 1

@@ -8,9 +8,11 @@
 # method returning an agnostic class so that it returns the flavour's class.
 #
 # Conventions:
-# - A method that returns a Future at runtime has two overloads: without
-#   ``callback`` it returns ``asyncio.Future[result]`` (await it); with the
-#   keyword-only ``callback(result, error)`` it returns None.
+# - A method that returns a Future at runtime is typed to return
+#   ``asyncio.Future[result]``; await it. It also takes the keyword-only
+#   ``callback(result, error)``, typed loosely: given one, the method really
+#   returns None (one signature rather than overloads, so that mypy's errors
+#   for bad arguments read as they do with Motor 3.7's types).
 # - Members listed here exist on the runtime classes (test/test_typing.py
 #   checks it).
 
@@ -175,15 +177,8 @@ class AgnosticClient(MotorBase, Generic[_DocumentType]):
     def __getattr__(self, name: str) -> AgnosticDatabase[_DocumentType]: ...
     def sync_client(self) -> MongoClient[_DocumentType]: ...
     def open_sync(self) -> Self: ...
-    @overload
-    def open(self, *, callback: None = None) -> Future[Self]: ...
-    @overload
-    def open(self, *, callback: _Callback) -> None: ...
-    @overload
-    def close(self, *, callback: None = None) -> Future[None]: ...
-    @overload
-    def close(self, *, callback: _Callback) -> None: ...
-    @overload
+    def open(self, *, callback: _Callback | None = None) -> Future[Self]: ...
+    def close(self, *, callback: _Callback | None = None) -> Future[None]: ...
     def bulk_write(
         self,
         models: Sequence[_ClientWriteOp],
@@ -195,59 +190,42 @@ class AgnosticClient(MotorBase, Generic[_DocumentType]):
         let: Mapping[str, Any] | None = None,
         write_concern: WriteConcern | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[ClientBulkWriteResult]: ...
-    @overload
-    def bulk_write(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def drop_database(
         self,
         name_or_database: str | AgnosticDatabase[Any],
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[None]: ...
-    @overload
-    def drop_database(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def list_database_names(
         self,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[list[str]]: ...
-    @overload
-    def list_database_names(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def list_databases(
         self,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AgnosticCommandCursor[dict[str, Any]]]: ...
-    @overload
-    def list_databases(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def server_info(
-        self, session: AgnosticClientSession | None = None, *, callback: None = None
+        self, session: AgnosticClientSession | None = None, *, callback: _Callback | None = None
     ) -> Future[dict[str, Any]]: ...
-    @overload
-    def server_info(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def start_session(
         self,
         causal_consistency: bool | None = None,
         default_transaction_options: TransactionOptions | None = None,
         snapshot: bool | None = False,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[AgnosticClientSession]: ...
-    @overload
-    def start_session(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
     def watch(
         self,
         pipeline: _Pipeline | None = None,
@@ -293,18 +271,9 @@ class AgnosticClientSession(MotorBase):
     def session_id(self) -> Mapping[str, Any]: ...
     def advance_cluster_time(self, cluster_time: Mapping[str, Any]) -> None: ...
     def advance_operation_time(self, operation_time: Timestamp) -> None: ...
-    @overload
-    def abort_transaction(self, *, callback: None = None) -> Future[None]: ...
-    @overload
-    def abort_transaction(self, *, callback: _Callback) -> None: ...
-    @overload
-    def commit_transaction(self, *, callback: None = None) -> Future[None]: ...
-    @overload
-    def commit_transaction(self, *, callback: _Callback) -> None: ...
-    @overload
-    def end_session(self, *, callback: None = None) -> Future[None]: ...
-    @overload
-    def end_session(self, *, callback: _Callback) -> None: ...
+    def abort_transaction(self, *, callback: _Callback | None = None) -> Future[None]: ...
+    def commit_transaction(self, *, callback: _Callback | None = None) -> Future[None]: ...
+    def end_session(self, *, callback: _Callback | None = None) -> Future[None]: ...
     def bind(self, end_session: bool = True) -> _BoundSession: ...
     def start_transaction(
         self,
@@ -313,7 +282,6 @@ class AgnosticClientSession(MotorBase):
         read_preference: _ServerMode | None = None,
         max_commit_time_ms: int | None = None,
     ) -> _TransactionContext: ...
-    @overload
     def with_transaction(
         self,
         coro: Callable[[Self], Awaitable[_T]],
@@ -322,10 +290,8 @@ class AgnosticClientSession(MotorBase):
         read_preference: _ServerMode | None = None,
         max_commit_time_ms: int | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[_T]: ...
-    @overload
-    def with_transaction(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None: ...
 
@@ -394,7 +360,7 @@ class AgnosticDatabase(MotorBase, Generic[_DocumentType]):
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[dict[str, Any]]: ...
     @overload
@@ -409,12 +375,9 @@ class AgnosticDatabase(MotorBase, Generic[_DocumentType]):
         codec_options: CodecOptions[_CodecDocumentType],
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[_CodecDocumentType]: ...
-    @overload
-    def command(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def create_collection(
         self,
         name: str,
@@ -425,12 +388,9 @@ class AgnosticDatabase(MotorBase, Generic[_DocumentType]):
         session: AgnosticClientSession | None = None,
         check_exists: bool | None = True,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AgnosticCollection[_DocumentType]]: ...
-    @overload
-    def create_collection(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def cursor_command(
         self,
         command: str | MutableMapping[str, Any],
@@ -441,24 +401,18 @@ class AgnosticDatabase(MotorBase, Generic[_DocumentType]):
         comment: Any | None = None,
         max_await_time_ms: int | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AgnosticCommandCursor[_DocumentType]]: ...
-    @overload
-    def cursor_command(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def dereference(
         self,
         dbref: DBRef,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[_DocumentType | None]: ...
-    @overload
-    def dereference(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def drop_collection(
         self,
         name_or_collection: str | AgnosticCollection[Any],
@@ -466,35 +420,26 @@ class AgnosticDatabase(MotorBase, Generic[_DocumentType]):
         comment: Any | None = None,
         encrypted_fields: Mapping[str, Any] | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[dict[str, Any]]: ...
-    @overload
-    def drop_collection(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def list_collection_names(
         self,
         session: AgnosticClientSession | None = None,
         filter: Mapping[str, Any] | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[list[str]]: ...
-    @overload
-    def list_collection_names(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def list_collections(
         self,
         session: AgnosticClientSession | None = None,
         filter: Mapping[str, Any] | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[AgnosticCommandCursor[MutableMapping[str, Any]]]: ...
-    @overload
-    def list_collections(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def validate_collection(
         self,
         name_or_collection: str | AgnosticCollection[Any],
@@ -504,10 +449,8 @@ class AgnosticDatabase(MotorBase, Generic[_DocumentType]):
         background: bool | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[dict[str, Any]]: ...
-    @overload
-    def validate_collection(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
 
 class AgnosticCollection(MotorBase, Generic[_DocumentType]):
     """A MongoDB collection; ``collection[name]`` is a sub-collection."""
@@ -580,7 +523,6 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         full_document_before_change: str | None = None,
         show_expanded_events: bool | None = None,
     ) -> AgnosticChangeStream[_DocumentType]: ...
-    @overload
     def bulk_write(
         self,
         requests: Sequence[_WriteOp[_DocumentType]],
@@ -590,71 +532,53 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         comment: Any | None = None,
         let: Mapping[str, Any] | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[BulkWriteResult]: ...
-    @overload
-    def bulk_write(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def count_documents(
         self,
         filter: Mapping[str, Any],
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[int]: ...
-    @overload
-    def count_documents(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def create_index(
         self,
         keys: _IndexKeyHint,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[str]: ...
-    @overload
-    def create_index(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def create_indexes(
         self,
         indexes: Sequence[IndexModel],
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[list[str]]: ...
-    @overload
-    def create_indexes(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def create_search_index(
         self,
         model: Mapping[str, Any] | SearchIndexModel,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[str]: ...
-    @overload
-    def create_search_index(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def create_search_indexes(
         self,
         models: list[SearchIndexModel],
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[list[str]]: ...
-    @overload
-    def create_search_indexes(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def delete_many(
         self,
         filter: Mapping[str, Any],
@@ -664,11 +588,8 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         let: Mapping[str, Any] | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[DeleteResult]: ...
-    @overload
-    def delete_many(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def delete_one(
         self,
         filter: Mapping[str, Any],
@@ -678,11 +599,8 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         let: Mapping[str, Any] | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[DeleteResult]: ...
-    @overload
-    def delete_one(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def distinct(
         self,
         key: str,
@@ -690,70 +608,49 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[list[Any]]: ...
-    @overload
-    def distinct(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def drop(
         self,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         encrypted_fields: Mapping[str, Any] | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[None]: ...
-    @overload
-    def drop(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def drop_index(
         self,
         index_or_name: _IndexKeyHint,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[None]: ...
-    @overload
-    def drop_index(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def drop_indexes(
         self,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[None]: ...
-    @overload
-    def drop_indexes(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def drop_search_index(
         self,
         name: str,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[None]: ...
-    @overload
-    def drop_search_index(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def estimated_document_count(
-        self, comment: Any | None = None, *, callback: None = None, **kwargs: Any
+        self, comment: Any | None = None, *, callback: _Callback | None = None, **kwargs: Any
     ) -> Future[int]: ...
-    @overload
-    def estimated_document_count(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def find_one(
-        self, filter: Any | None = None, *args: Any, callback: None = None, **kwargs: Any
+        self, filter: Any | None = None, *args: Any, callback: _Callback | None = None, **kwargs: Any
     ) -> Future[_DocumentType | None]: ...
-    @overload
-    def find_one(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def find_one_and_delete(
         self,
         filter: Mapping[str, Any],
@@ -764,12 +661,9 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         let: Mapping[str, Any] | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[_DocumentType]: ...
-    @overload
-    def find_one_and_delete(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def find_one_and_replace(
         self,
         filter: Mapping[str, Any],
@@ -783,12 +677,9 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         let: Mapping[str, Any] | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[_DocumentType]: ...
-    @overload
-    def find_one_and_replace(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def find_one_and_update(
         self,
         filter: Mapping[str, Any],
@@ -803,22 +694,16 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         let: Mapping[str, Any] | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[_DocumentType]: ...
-    @overload
-    def find_one_and_update(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def index_information(
         self,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[MutableMapping[str, Any]]: ...
-    @overload
-    def index_information(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def insert_many(
         self,
         documents: Iterable[_DocumentType | RawBSONDocument],
@@ -827,11 +712,8 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[InsertManyResult]: ...
-    @overload
-    def insert_many(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def insert_one(
         self,
         document: _DocumentType | RawBSONDocument,
@@ -839,33 +721,24 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[InsertOneResult]: ...
-    @overload
-    def insert_one(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def options(
         self,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[MutableMapping[str, Any]]: ...
-    @overload
-    def options(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def rename(
         self,
         new_name: str,
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[MutableMapping[str, Any]]: ...
-    @overload
-    def rename(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def replace_one(
         self,
         filter: Mapping[str, Any],
@@ -879,11 +752,8 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         comment: Any | None = None,
         sort: Mapping[str, Any] | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[UpdateResult]: ...
-    @overload
-    def replace_one(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def update_many(
         self,
         filter: Mapping[str, Any],
@@ -897,11 +767,8 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         let: Mapping[str, Any] | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[UpdateResult]: ...
-    @overload
-    def update_many(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def update_one(
         self,
         filter: Mapping[str, Any],
@@ -916,11 +783,8 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         comment: Any | None = None,
         sort: Mapping[str, Any] | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[UpdateResult]: ...
-    @overload
-    def update_one(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def update_search_index(
         self,
         name: str,
@@ -928,11 +792,9 @@ class AgnosticCollection(MotorBase, Generic[_DocumentType]):
         session: AgnosticClientSession | None = None,
         comment: Any | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[None]: ...
-    @overload
-    def update_search_index(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
 
 class AgnosticChangeStream(MotorBase, Generic[_DocumentType]):
     """A change stream (``watch()``); iterate it with ``async for``."""
@@ -941,18 +803,9 @@ class AgnosticChangeStream(MotorBase, Generic[_DocumentType]):
     def alive(self) -> bool: ...
     @property
     def resume_token(self) -> Mapping[str, Any] | None: ...
-    @overload
-    def next(self, *, callback: None = None) -> Future[_DocumentType]: ...
-    @overload
-    def next(self, *, callback: _Callback) -> None: ...
-    @overload
-    def try_next(self, *, callback: None = None) -> Future[_DocumentType | None]: ...
-    @overload
-    def try_next(self, *, callback: _Callback) -> None: ...
-    @overload
-    def close(self, *, callback: None = None) -> Future[None]: ...
-    @overload
-    def close(self, *, callback: _Callback) -> None: ...
+    def next(self, *, callback: _Callback | None = None) -> Future[_DocumentType]: ...
+    def try_next(self, *, callback: _Callback | None = None) -> Future[_DocumentType | None]: ...
+    def close(self, *, callback: _Callback | None = None) -> Future[None]: ...
     def __aiter__(self) -> Self: ...
     async def __anext__(self) -> _DocumentType: ...
     async def __aenter__(self) -> Self: ...
@@ -970,17 +823,10 @@ class AgnosticClientEncryption(MotorBase, Generic[_DocumentType]):
         io_loop: Any = None,
         kms_tls_options: Mapping[str, Any] | None = None,
     ) -> None: ...
-    @overload
     def add_key_alt_name(
-        self, id: Binary, key_alt_name: str, *, callback: None = None
+        self, id: Binary, key_alt_name: str, *, callback: _Callback | None = None
     ) -> Future[Any]: ...
-    @overload
-    def add_key_alt_name(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
-    def close(self, *, callback: None = None) -> Future[None]: ...
-    @overload
-    def close(self, *, callback: _Callback) -> None: ...
-    @overload
+    def close(self, *, callback: _Callback | None = None) -> Future[None]: ...
     def create_data_key(
         self,
         kms_provider: str,
@@ -988,11 +834,8 @@ class AgnosticClientEncryption(MotorBase, Generic[_DocumentType]):
         key_alt_names: Sequence[str] | None = None,
         key_material: bytes | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[Binary]: ...
-    @overload
-    def create_data_key(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def create_encrypted_collection(
         self,
         database: AgnosticDatabase[_DocumentTypeArg],
@@ -1001,20 +844,11 @@ class AgnosticClientEncryption(MotorBase, Generic[_DocumentType]):
         kms_provider: str | None = None,
         master_key: Mapping[str, Any] | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
         **kwargs: Any,
     ) -> Future[tuple[AgnosticCollection[_DocumentTypeArg], Mapping[str, Any]]]: ...
-    @overload
-    def create_encrypted_collection(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
-    def decrypt(self, value: Binary, *, callback: None = None) -> Future[Any]: ...
-    @overload
-    def decrypt(self, value: Binary, *, callback: _Callback) -> None: ...
-    @overload
-    def delete_key(self, id: Binary, *, callback: None = None) -> Future[DeleteResult]: ...
-    @overload
-    def delete_key(self, id: Binary, *, callback: _Callback) -> None: ...
-    @overload
+    def decrypt(self, value: Binary, *, callback: _Callback | None = None) -> Future[Any]: ...
+    def delete_key(self, id: Binary, *, callback: _Callback | None = None) -> Future[DeleteResult]: ...
     def encrypt(
         self,
         value: Any,
@@ -1025,11 +859,8 @@ class AgnosticClientEncryption(MotorBase, Generic[_DocumentType]):
         contention_factor: int | None = None,
         range_opts: RangeOpts | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[Binary]: ...
-    @overload
-    def encrypt(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def encrypt_expression(
         self,
         expression: Mapping[str, Any],
@@ -1040,40 +871,23 @@ class AgnosticClientEncryption(MotorBase, Generic[_DocumentType]):
         contention_factor: int | None = None,
         range_opts: RangeOpts | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[RawBSONDocument]: ...
-    @overload
-    def encrypt_expression(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
-    def get_key(self, id: Binary, *, callback: None = None) -> Future[RawBSONDocument | None]: ...
-    @overload
-    def get_key(self, id: Binary, *, callback: _Callback) -> None: ...
-    @overload
+    def get_key(self, id: Binary, *, callback: _Callback | None = None) -> Future[RawBSONDocument | None]: ...
     def get_key_by_alt_name(
-        self, key_alt_name: str, *, callback: None = None
+        self, key_alt_name: str, *, callback: _Callback | None = None
     ) -> Future[RawBSONDocument | None]: ...
-    @overload
-    def get_key_by_alt_name(self, key_alt_name: str, *, callback: _Callback) -> None: ...
-    @overload
-    def get_keys(self, *, callback: None = None) -> Future[AgnosticCursor[RawBSONDocument]]: ...
-    @overload
-    def get_keys(self, *, callback: _Callback) -> None: ...
-    @overload
+    def get_keys(self, *, callback: _Callback | None = None) -> Future[AgnosticCursor[RawBSONDocument]]: ...
     def remove_key_alt_name(
-        self, id: Binary, key_alt_name: str, *, callback: None = None
+        self, id: Binary, key_alt_name: str, *, callback: _Callback | None = None
     ) -> Future[RawBSONDocument | None]: ...
-    @overload
-    def remove_key_alt_name(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
-    @overload
     def rewrap_many_data_key(
         self,
         filter: Mapping[str, Any],
         provider: str | None = None,
         master_key: Mapping[str, Any] | None = None,
         *,
-        callback: None = None,
+        callback: _Callback | None = None,
     ) -> Future[RewrapManyDataKeyResult]: ...
-    @overload
-    def rewrap_many_data_key(self, *args: Any, callback: _Callback, **kwargs: Any) -> None: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None: ...

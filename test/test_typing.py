@@ -1,0 +1,262 @@
+"""Motor's type information: typed user programs, checked with ``mypy --strict``.
+
+Motor ships ``py.typed`` and stubs: the generic agnostic classes
+(motor/core/__init__.pyi, motor/core/cursor.pyi, motor/gridfs/__init__.pyi),
+written by hand, and the flavour stubs (motor/motor_asyncio.pyi,
+motor/motor_tornado.pyi, motor/__init__.pyi) that tools/gen_flavour_stubs.py
+generates from them. These tests check that
+
+* the typed programs in test/typing/ pass ``mypy --strict`` with these types,
+  and the Motor 3 ones (asyncio_program.py, tornado_program.py) with Motor
+  3.7.1's too, so a Motor 3 user's typed code keeps type-checking;
+* test/typing/misuse.py gets exactly the errors it marks, so the types cannot
+  pass the programs by being ``Any``;
+* every member a stub declares exists on the runtime class, as a property or
+  a method as declared, taking ``callback`` exactly when the runtime does;
+* the generated stubs are up to date.
+
+One mypy run covers the programs and the stubs themselves; its cache is kept
+in .test-run/mypy-cache, so a run after the first takes a second or two.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import inspect
+import re
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRAMS = ROOT / "test" / "typing"
+CACHE = ROOT / ".test-run" / "mypy-cache"
+MOTOR3_PYTHON = ROOT / ".venv-motor3" / "bin" / "python"
+
+# Stub file -> the module it describes.
+STUBS = {
+    "motor/__init__.pyi": "motor",
+    "motor/motor_asyncio.pyi": "motor.motor_asyncio",
+    "motor/motor_tornado.pyi": "motor.motor_tornado",
+    "motor/core/__init__.pyi": "motor.core",
+    "motor/core/cursor.pyi": "motor.core.cursor",
+    "motor/core/metaprogramming.pyi": "motor.core.metaprogramming",
+    "motor/gridfs/__init__.pyi": "motor.gridfs",
+}
+# Declared in the stubs, set on each object by its __init__ (not class attributes).
+INSTANCE_ATTRIBUTES = {"delegate"}
+# The programs Motor 3.7.1's types must accept as well.
+MOTOR3_PROGRAMS = ("asyncio_program.py", "tornado_program.py")
+
+needs_mypy = pytest.mark.skipif(
+    importlib.util.find_spec("mypy") is None,
+    reason="mypy is not installed (it is in requirements-test.txt)",
+)
+
+_ERROR = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): error: (?P<message>.*)  \[(?P<code>[\w-]+)\]$")
+
+
+def run_mypy(*args: str, cwd: Path = ROOT, cache: Path = CACHE) -> tuple[int, list[dict[str, str]], str, float]:
+    """Run ``mypy --strict``; return (exit status, errors, output, seconds)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), *args]
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
+    seconds = time.monotonic() - started
+    output = result.stdout + result.stderr
+    errors = [m.groupdict() for m in map(_ERROR.match, output.splitlines()) if m]
+    return result.returncode, errors, output, seconds
+
+
+@pytest.fixture(scope="module")
+def mypy_run() -> tuple[int, list[dict[str, str]], str, float]:
+    """One mypy run over every program in test/typing/ and every stub."""
+    return run_mypy("test/typing", *STUBS)
+
+
+def _errors_in(run: Any, filename: str) -> list[dict[str, str]]:
+    return [e for e in run[1] if Path(e["path"]).name == filename]
+
+
+@needs_mypy
+def test_typed_programs_pass_mypy_strict(mypy_run: Any) -> None:
+    status, errors, output, seconds = mypy_run
+    outside_misuse = [e for e in errors if Path(e["path"]).name != "misuse.py"]
+    assert not outside_misuse, output
+    assert status == 1, output  # misuse.py's errors, and nothing else
+    print(f"mypy --strict over test/typing and the stubs: {seconds:.1f} s")
+
+
+@needs_mypy
+def test_misuse_gets_exactly_the_marked_errors(mypy_run: Any) -> None:
+    source = (PROGRAMS / "misuse.py").read_text().splitlines()
+    expected = {
+        (number, match.group(1))
+        for number, line in enumerate(source, 1)
+        if (match := re.search(r"# E: ([\w-]+)$", line))
+    }
+    assert len(expected) >= 10
+    reported = {(int(e["line"]), e["code"]) for e in _errors_in(mypy_run, "misuse.py")}
+    assert reported == expected, mypy_run[2]
+
+
+@needs_mypy
+@pytest.mark.skipif(not MOTOR3_PYTHON.exists(), reason="no .venv-motor3 (tools/run_tests.py makes it)")
+def test_motor3_programs_pass_with_motor3_types(tmp_path: Path) -> None:
+    # In a directory of their own, so that mypy finds Motor 3.7.1 (installed
+    # in .venv-motor3) rather than this checkout's motor package.
+    for name in MOTOR3_PROGRAMS:
+        shutil.copy(PROGRAMS / name, tmp_path / name)
+    # Proof that the types are Motor 3.7.1's: only its motor.core has this.
+    (tmp_path / "probe.py").write_text(
+        "import motor.core\n\nlimit: int = motor.core._WITH_TRANSACTION_RETRY_TIME_LIMIT\n"
+    )
+    status, errors, output, seconds = run_mypy(
+        "--python-executable", str(MOTOR3_PYTHON), *MOTOR3_PROGRAMS, "probe.py",
+        cwd=tmp_path, cache=CACHE / "motor3",
+    )
+    assert status == 0 and not errors, output
+    print(f"mypy --strict with Motor 3.7.1's types: {seconds:.1f} s")
+
+
+# --- the stubs against the runtime ------------------------------------------------
+
+
+def _decorators(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {ast.unparse(d) for d in node.decorator_list}
+
+
+def _stub_members(cls: ast.ClassDef) -> dict[str, list[ast.AST]]:
+    members: dict[str, list[ast.AST]] = {}
+    for node in cls.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            members.setdefault(node.name, []).append(node)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            members.setdefault(node.target.id, []).append(node)
+    return members
+
+
+def _static(cls: type, name: str) -> Any:
+    return inspect.getattr_static(cls, name)
+
+
+def _takes_callback(value: Any) -> bool:
+    try:
+        return "callback" in inspect.signature(value).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _mismatches(stub_path: str, module_name: str) -> list[str]:
+    module = importlib.import_module(module_name)
+    tree = ast.parse((ROOT / stub_path).read_text())
+    problems = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            # ``from x import Name as Name`` re-exports Name.
+            names = [a.asname for a in node.names if a.asname and a.asname == a.name]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names = [node.target.id]
+        elif isinstance(node, ast.ClassDef):
+            names = [node.name]
+        else:
+            continue
+        for name in names:
+            if not name.startswith("_") and not hasattr(module, name):
+                problems.append(f"{module_name}.{name} does not exist")
+        if not isinstance(node, ast.ClassDef) or node.name.startswith("_"):
+            continue
+        runtime = getattr(module, node.name, None)
+        if runtime is None:
+            continue
+        where = f"{module_name}.{node.name}"
+        for member, stubs in _stub_members(node).items():
+            if member in INSTANCE_ATTRIBUTES:
+                continue
+            try:
+                value = _static(runtime, member)
+            except AttributeError:
+                problems.append(f"{where}.{member} does not exist")
+                continue
+            functions = [s for s in stubs if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            if not functions:
+                continue
+            if "property" in _decorators(functions[0]):
+                if not isinstance(value, property):
+                    problems.append(f"{where}.{member} is a property in the stub, not at runtime")
+                continue
+            if isinstance(value, property):
+                problems.append(f"{where}.{member} is a property at runtime, a method in the stub")
+                continue
+            stub_callback = any(
+                a.arg == "callback" for f in functions for a in (*f.args.args, *f.args.kwonlyargs)
+            )
+            if stub_callback != _takes_callback(getattr(runtime, member)):
+                problems.append(
+                    f"{where}.{member}: the stub {'takes' if stub_callback else 'lacks'} callback,"
+                    f" the runtime {'does not' if stub_callback else 'takes it'}"
+                )
+            returns = " ".join(ast.unparse(f.returns) for f in functions if f.returns is not None)
+            if returns.startswith("Future[") and not _takes_callback(getattr(runtime, member)):
+                problems.append(f"{where}.{member} returns a Future in the stub, not at runtime")
+    return problems
+
+
+@pytest.mark.parametrize("stub_path", sorted(STUBS))
+def test_stub_members_exist_at_runtime(stub_path: str) -> None:
+    assert _mismatches(stub_path, STUBS[stub_path]) == []
+
+
+def test_a_member_missing_at_runtime_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The check above must be able to fail: a stub declaring a method that the
+    # runtime class lacks, and a property that is a method at runtime.
+    stub = tmp_path / "fake.pyi"
+    stub.write_text(
+        "class AsyncIOMotorClient:\n"
+        "    def no_such_method(self) -> None: ...\n"
+        "    @property\n"
+        "    def get_database(self) -> int: ...\n"
+        "    def list_database_names(self) -> int: ...\n"
+    )
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    assert _mismatches("fake.pyi", "motor.motor_asyncio") == [
+        "motor.motor_asyncio.AsyncIOMotorClient.no_such_method does not exist",
+        "motor.motor_asyncio.AsyncIOMotorClient.get_database is a property in the stub, not at runtime",
+        "motor.motor_asyncio.AsyncIOMotorClient.list_database_names: the stub lacks callback,"
+        " the runtime takes it",
+    ]
+
+
+def test_package_ships_py_typed_and_stubs() -> None:
+    assert (ROOT / "motor" / "py.typed").exists()
+    with open(ROOT / "pyproject.toml", "rb") as file:
+        package_data = tomllib.load(file)["tool"]["setuptools"]["package-data"]["motor"]
+    assert {"py.typed", "*.pyi", "**/*.pyi"} <= set(package_data)
+    for stub in STUBS:
+        assert (ROOT / stub).exists()
+
+
+def test_generated_stubs_are_up_to_date() -> None:
+    spec = importlib.util.spec_from_file_location("gen_flavour_stubs", ROOT / "tools" / "gen_flavour_stubs.py")
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = generator  # its dataclasses look their module up
+    try:
+        spec.loader.exec_module(generator)
+    finally:
+        del sys.modules[spec.name]
+    stale = [
+        str(path.relative_to(ROOT))
+        for path, text in [(f.path, generator.render(f)) for f in generator.FLAVOURS]
+        + [(generator.MOTOR_STUB, generator.render_motor())]
+        if path.read_text() != text
+    ]
+    assert stale == [], "run python tools/gen_flavour_stubs.py"
