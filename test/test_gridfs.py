@@ -571,3 +571,27 @@ async def test_motor_02_documentation_examples(db):
         return content
 
     assert await write_and_read() == b"Contents"
+
+
+# -- Motor 3's module names ---------------------------------------------------------------
+
+
+def test_motor3_modules_motor_gridfs_and_motor_common_still_import():
+    import motor.motor_common
+    import motor.motor_gridfs
+
+    for flavour in (motor, motor_asyncio):
+        prefix = "Motor" if flavour is motor else "AsyncIOMotor"
+        for name in ("GridFSBucket", "GridIn", "GridOut", "GridOutCursor", "GridFS"):
+            generated = getattr(flavour, prefix + name)
+            assert issubclass(generated, getattr(motor.motor_gridfs, "Agnostic" + name)), name
+    assert set(motor.motor_gridfs.__all__) >= {
+        "AgnosticGridFSBucket", "AgnosticGridIn", "AgnosticGridOut", "AgnosticGridOutCursor",
+        "MotorGridOutProperty",
+    }
+    assert isinstance(motor.motor_common.callback_type_error, TypeError)
+
+
+async def test_a_callback_that_is_not_callable_is_a_type_error(fs):
+    with pytest.raises(TypeError, match="callback must be a callable"):
+        fs.find_one({}, callback="not callable")
