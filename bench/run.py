@@ -344,6 +344,8 @@ def summarize(series, bench, conc, key, rows, ops, size):
         "p50": percentile(latencies, 0.5), "p90": percentile(latencies, 0.9),
         "p99": percentile(latencies, 0.99),
         "server_cpu_share_max": max(server_share) if server_share else 0.0,
+        # motor_watchdog: what the loop watchdog's sampler did, per round
+        "watchdog": [r["watchdog"] for r in rows if "watchdog" in r],
         "server_cpu_share": [round(x, 3) for x in server_share],
         "client_cpu_share": [round(x, 3) for x in client_share],
     }
@@ -497,7 +499,8 @@ def watchdog_overhead(records):
     (``--loop-watchdog``), per series, benchmark and concurrency; [] without it."""
     idx = index(records)
     rows = [["series", "benchmark", "c", "off µs/op med", "on µs/op med", "on/off med",
-             "off µs/op best", "on µs/op best", "on/off best"]]
+             "off µs/op best", "on µs/op best", "on/off best", "sampler CPU", "wake-ups/s",
+             "stalls", "reported"]]
     for r in records:
         if r["competitor"] != WATCHDOG_COMPETITOR:
             continue
@@ -508,8 +511,19 @@ def watchdog_overhead(records):
                      fmt(off["us_median"]), fmt(r["us_median"]),
                      fmt(ratio(r["us_median"], off["us_median"]), 3),
                      fmt(off["us_best"]), fmt(r["us_best"]),
-                     fmt(ratio(r["us_best"], off["us_best"]), 3)])
+                     fmt(ratio(r["us_best"], off["us_best"]), 3)] + sampler_cells(r))
     return rows if len(rows) > 1 else []
+
+
+def sampler_cells(record):
+    """The watchdog's sampler thread over all rounds: its CPU time as a share
+    of the wall time, its wake-ups per second, stalls seen and reported."""
+    w, elapsed = record.get("watchdog") or [], sum(record["elapsed"])
+    if not w or not elapsed:
+        return ["-"] * 4
+    total = {k: sum(x[k] for x in w) for k in w[0]}
+    return ["%.2f%%" % (100 * total["cpu"] / elapsed), "%.0f" % (total["wakeups"] / elapsed),
+            str(total["stalls"]), str(total["reports"])]
 
 
 def docs(record):

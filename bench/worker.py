@@ -147,12 +147,26 @@ class AsyncDriver:
         self.io_loop = IOLoop()
         self.client = None
         self.stalls = []  # what the loop watchdog reported (motor_watchdog)
+        self.watchdog = None
         if name == "motor_watchdog":
             from motor import diagnostics
 
             # As a user would leave it on in staging: the defaults, logging
             # to stderr (the harness shows it), and a callback we count.
-            diagnostics.enable_loop_watchdog(callback=self.stalls.append)
+            self.watchdog = diagnostics.enable_loop_watchdog(callback=self.stalls.append)
+
+    def watchdog_counters(self):
+        """The watchdog's sampler thread's CPU seconds and its counters so far."""
+        wd = self.watchdog
+        if wd is None:
+            return None
+        try:
+            with open("/proc/self/task/%d/schedstat" % wd._thread.native_id) as f:
+                cpu = int(f.read().split()[0]) / 1e9
+        except (OSError, AttributeError, ValueError):
+            cpu = float("nan")
+        return {"cpu": cpu, "wakeups": wd.wakeups, "samples": wd.samples, "stalls": wd.stalls,
+                "reports": len(self.stalls)}
 
     def run(self, fn, *args):
         return self.io_loop.run_sync(lambda: fn(*args), timeout=None)
@@ -501,13 +515,18 @@ def main():
                 gc.collect()
                 server_pid = msg.get("server_pid")
                 server_cpu = process_cpu(server_pid)
+                watchdog = getattr(driver, "watchdog_counters", lambda: None)()
                 cpu = time.process_time()
                 elapsed, latencies = driver.timed(plan)
                 cpu = time.process_time() - cpu
+                if watchdog is not None:  # what the watchdog did during the iteration
+                    after = driver.watchdog_counters()
+                    watchdog = {k: after[k] - watchdog[k] for k in after}
                 server_cpu = process_cpu(server_pid) - server_cpu
                 reply = {"elapsed": elapsed, "cpu": cpu, "server_cpu": server_cpu,
-                         "latencies": [round(x * 1e6, 1) for x in latencies],
-                         "watchdog_reports": len(getattr(driver, "stalls", ()))}
+                         "latencies": [round(x * 1e6, 1) for x in latencies]}
+                if watchdog is not None:
+                    reply["watchdog"] = watchdog
             elif cmd == "memory":
                 reply = driver.memory(msg["n"])
             elif cmd == "floor":
