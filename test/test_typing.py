@@ -12,7 +12,8 @@ generates from them. These tests check that
 * test/typing/misuse.py gets exactly the errors it marks, so the types cannot
   pass the programs by being ``Any``;
 * every member a stub declares exists on the runtime class, as a property or
-  a method as declared, taking ``callback`` exactly when the runtime does;
+  a method as declared, taking ``callback`` exactly when the runtime does,
+  and every public member of the runtime classes is declared;
 * the generated stubs are up to date.
 
 One mypy run covers the programs and the stubs themselves; its cache is kept
@@ -213,6 +214,53 @@ def _mismatches(stub_path: str, module_name: str) -> list[str]:
 @pytest.mark.parametrize("stub_path", sorted(STUBS))
 def test_stub_members_exist_at_runtime(stub_path: str) -> None:
     assert _mismatches(stub_path, STUBS[stub_path]) == []
+
+
+# Runtime members the stubs leave out on purpose: each raises, telling the
+# user what to write instead, so mypy should flag its use too.
+UNTYPED_ON_PURPOSE = {
+    "__enter__": "a session or change stream is an async context manager: 'async with'",
+    "__exit__": "a session or change stream is an async context manager: 'async with'",
+    "__iter__": "a cursor is iterated with 'async for', never 'for'",
+}
+_PROTOCOL_METHODS = {"__aiter__", "__anext__", "__aenter__", "__aexit__", "__await__", "__getitem__"}
+
+
+def _all_stub_classes() -> dict[str, ast.ClassDef]:
+    classes = {}
+    for stub_path in STUBS:
+        for node in ast.parse((ROOT / stub_path).read_text()).body:
+            if isinstance(node, ast.ClassDef):
+                classes.setdefault(node.name, node)
+    return classes
+
+
+def _declared(node: ast.ClassDef, classes: dict[str, ast.ClassDef]) -> set[str]:
+    """What a stub class declares, with its bases' (found by name in the stubs)."""
+    names = set(_stub_members(node))
+    for base in node.bases:
+        base = base.value if isinstance(base, ast.Subscript) else base
+        name = base.attr if isinstance(base, ast.Attribute) else getattr(base, "id", "")
+        if name in classes and classes[name] is not node:
+            names |= _declared(classes[name], classes)
+    return names
+
+
+@pytest.mark.parametrize("module_name", ["motor", "motor.motor_asyncio", "motor.motor_tornado"])
+def test_every_runtime_member_is_typed(module_name: str) -> None:
+    # Clients, databases and collections have __getattr__ (``client.db``):
+    # a member missing from the stubs would type as a database, silently.
+    module = importlib.import_module(module_name)
+    classes = _all_stub_classes()
+    missing = []
+    for name in module.__all__:
+        runtime = getattr(module, name)
+        if not isinstance(runtime, type) or issubclass(runtime, Exception):
+            continue
+        public = {a for a in dir(runtime) if not a.startswith("_") or a in _PROTOCOL_METHODS}
+        untyped = public - _declared(classes[name], classes) - set(UNTYPED_ON_PURPOSE)
+        missing += [f"{module_name}.{name}.{member}" for member in sorted(untyped)]
+    assert missing == []
 
 
 def test_a_member_missing_at_runtime_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

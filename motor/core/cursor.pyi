@@ -35,6 +35,10 @@ class AgnosticBaseCursor(MotorBase, Generic[_Item]):
     def address(self) -> _Address | None: ...
     @property
     def alive(self) -> bool: ...
+    # True once the cursor has asked the server for documents.
+    started: bool
+    # True once close() has been called (not when the results ran out).
+    closed: bool
     @property
     def cursor_id(self) -> int | None: ...
     @property

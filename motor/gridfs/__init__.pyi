@@ -5,7 +5,7 @@
 import datetime
 from asyncio import Future
 import builtins
-from typing import Any, Callable, Iterable, Mapping, NoReturn, TypeVar
+from typing import Any, Callable, Generator, Iterable, Mapping, NoReturn, TypeVar
 
 from bson import ObjectId
 from pymongo.read_preferences import _ServerMode
@@ -65,6 +65,8 @@ class AgnosticGridIn(MotorBase):
     def writelines(self, sequence: Iterable[Any], *, callback: _Callback | None = None) -> Future[None]: ...
     async def __aenter__(self) -> Self: ...
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None: ...
+    # ``grid_in = await fs.new_file()``: awaiting a GridIn gives itself.
+    def __await__(self) -> Generator[Any, None, Self]: ...
 
 class AgnosticGridOut(MotorBase):
     """A file stored in GridFS, to read; its fields are attributes once it is open."""
