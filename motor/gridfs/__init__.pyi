@@ -37,10 +37,15 @@ class AgnosticGridIn(MotorBase):
         session: AgnosticClientSession | None = None,
         **kwargs: Any,
     ) -> None: ...
-    _id: Any
-    filename: str | None
-    name: str | None
-    content_type: str | None
+    # Fields of the files document, read-only: ``await grid_in.set(name, value)``.
+    @property
+    def _id(self) -> Any: ...
+    @property
+    def filename(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def content_type(self) -> str | None: ...
     @property
     def chunk_size(self) -> int: ...
     @property
