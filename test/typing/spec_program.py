@@ -65,3 +65,19 @@ def replica_set() -> motor.MotorReplicaSetClient[dict[str, Any]]:
     )
     print(client.seeds)
     return client
+
+
+async def legacy_gridfs(client: motor.MotorClient[dict[str, Any]]) -> bytes:
+    fs = motor.MotorGridFS(client.test)
+    file_id = await fs.put(b"contents", filename="notes.txt")
+    grid_in = await fs.new_file(filename="more.txt")
+    await grid_in.write(b"more")
+    await grid_in.close()
+    grid_out: motor.MotorGridOut = await fs.get(file_id)
+    data: bytes = await grid_out.read()
+    return data
+
+
+def connect_first() -> motor.MotorClient[dict[str, Any]]:
+    client: motor.MotorClient[dict[str, Any]] = motor.MotorClient().open_sync()
+    return client
