@@ -251,6 +251,9 @@ def _mismatches(stub_path: str, module_name: str) -> list[str]:
             returns = " ".join(ast.unparse(f.returns) for f in functions if f.returns is not None)
             if returns.startswith("Future[") and not _takes_callback(getattr(runtime, member)):
                 problems.append(f"{where}.{member} returns a Future in the stub, not at runtime")
+            keyword_callback = any(a.arg == "callback" for f in functions for a in f.args.kwonlyargs)
+            if keyword_callback and returns in ("None", "NoReturn"):
+                problems.append(f"{where}.{member} returns a Future at runtime, {returns} in the stub")
     return problems
 
 
@@ -308,7 +311,8 @@ def test_every_runtime_member_is_typed(module_name: str) -> None:
 
 def test_a_member_missing_at_runtime_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The check above must be able to fail: a stub declaring a method that the
-    # runtime class lacks, and a property that is a method at runtime.
+    # runtime class lacks, a property that is a method at runtime, an
+    # asynchronous method without callback, and one typed to return None.
     stub = tmp_path / "fake.pyi"
     stub.write_text(
         "class AsyncIOMotorClient:\n"
@@ -316,6 +320,7 @@ def test_a_member_missing_at_runtime_is_reported(tmp_path: Path, monkeypatch: py
         "    @property\n"
         "    def get_database(self) -> int: ...\n"
         "    def list_database_names(self) -> int: ...\n"
+        "    def server_info(self, *, callback: object = None) -> None: ...\n"
     )
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert _mismatches("fake.pyi", "motor.motor_asyncio") == [
@@ -323,6 +328,7 @@ def test_a_member_missing_at_runtime_is_reported(tmp_path: Path, monkeypatch: py
         "motor.motor_asyncio.AsyncIOMotorClient.get_database is a property in the stub, not at runtime",
         "motor.motor_asyncio.AsyncIOMotorClient.list_database_names: the stub lacks callback,"
         " the runtime takes it",
+        "motor.motor_asyncio.AsyncIOMotorClient.server_info returns a Future at runtime, None in the stub",
     ]
 
 
