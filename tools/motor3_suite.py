@@ -58,9 +58,11 @@ SUITE_MEMBERS = ("test/", "pyproject.toml")
 SUITE_PATHS = ("test/tornado_tests", "test/asyncio_tests")
 
 CACHE_DIR = os.path.join(_envs.RUN_DIR, "motor3-suite")
+# Each comparison's logs and outcomes, in a folder of its own (runs may overlap).
+RUNS_DIR = os.path.join(CACHE_DIR, "runs")
+RUNS_KEPT = 6
 DOWNLOAD_DIR = os.path.join(CACHE_DIR, "download")
 SUITE_DIR = os.path.join(CACHE_DIR, SDIST_TOP)
-PLUGIN_DIR = os.path.join(CACHE_DIR, "plugins")
 OUTCOMES_PLUGIN = os.path.join(_envs.ROOT, "tools", "motor3_suite_outcomes.py")
 ORACLES_PLUGIN = os.path.join(_envs.ROOT, "test", "motor3_suite_oracles.py")
 EXCEPTIONS_FILE = os.path.join(_envs.ROOT, "test", "motor3_suite_exceptions.txt")
@@ -248,30 +250,46 @@ def _read_outcomes(path):
     return outcomes, collect_errors, started, finished
 
 
-def _copy_plugins():
-    os.makedirs(PLUGIN_DIR, exist_ok=True)
+def _copy_plugins(out_dir):
+    """The two plugins, alone in a folder the suite's process gets as PYTHONPATH."""
+    plugin_dir = os.path.join(out_dir, "plugins")
+    os.makedirs(plugin_dir, exist_ok=True)
     for path in (OUTCOMES_PLUGIN, ORACLES_PLUGIN):
-        shutil.copyfile(path, os.path.join(PLUGIN_DIR, os.path.basename(path)))
+        shutil.copyfile(path, os.path.join(plugin_dir, os.path.basename(path)))
+    return plugin_dir
+
+
+def new_run_dir():
+    """A fresh folder under RUNS_DIR for one comparison; the oldest ones are removed."""
+    os.makedirs(RUNS_DIR, exist_ok=True)
+    existing = sorted(os.listdir(RUNS_DIR))
+    for name in existing[:max(0, len(existing) - RUNS_KEPT + 1)]:
+        shutil.rmtree(os.path.join(RUNS_DIR, name), ignore_errors=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    return tempfile.mkdtemp(prefix="%s-" % stamp, dir=RUNS_DIR)
 
 
 def _module_name(path):
     return os.path.splitext(os.path.basename(path))[0]
 
 
-def run_suite(python, label, db_env, oracles=False, suite_dir=SUITE_DIR):
-    """Run the suite with ``python``; returns a RunResult.
+def run_suite(python, label, db_env, out_dir, oracles=False, motor_path=None,
+              suite_dir=SUITE_DIR):
+    """Run the suite with ``python``, writing its log and outcomes in ``out_dir``.
 
     ``oracles``: load test/motor3_suite_oracles.py (for the run against this
-    project; Motor 3.7.1 has its own names).
+    project; Motor 3.7.1 has its own names). ``motor_path``: a folder to
+    import ``motor`` from instead of the venv's (a ``git worktree`` of some
+    commit, say). Returns a RunResult.
     """
-    _copy_plugins()
+    plugin_dir = _copy_plugins(out_dir)
     slug = label.replace(" ", "-").replace(".", "")
-    outcomes_path = os.path.join(CACHE_DIR, "outcomes-%s.jsonl" % slug)
-    log_path = os.path.join(CACHE_DIR, "pytest-%s.log" % slug)
+    outcomes_path = os.path.join(out_dir, "outcomes-%s.jsonl" % slug)
+    log_path = os.path.join(out_dir, "pytest-%s.log" % slug)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PYTEST_", "DB_")) and k not in ("PYTHONPATH", "PYTHONHOME")}
     env.update(db_env)
-    env["PYTHONPATH"] = PLUGIN_DIR
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [motor_path, plugin_dir]))
     env["MOTOR3_SUITE_OUTCOMES"] = outcomes_path
     # The same plugins in both venvs: only those named here.
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
@@ -287,7 +305,7 @@ def run_suite(python, label, db_env, oracles=False, suite_dir=SUITE_DIR):
         # The suite's addopts stop after 10 failures: run every test.
         "--maxfail=%d" % 1_000_000,
         "--continue-on-collection-errors",
-        "--junitxml=%s" % os.path.join(CACHE_DIR, "junit-%s.xml" % slug),
+        "--junitxml=%s" % os.path.join(out_dir, "junit-%s.xml" % slug),
         "-q", *SUITE_PATHS,
     ]
     if os.path.exists(outcomes_path):
@@ -320,12 +338,18 @@ def run_suite(python, label, db_env, oracles=False, suite_dir=SUITE_DIR):
 class ListedException:
     test: str
     kind: str
+    # Text the first line of the test's failure here contains: the exception
+    # covers that failure only, not any other way the test could fail.
+    failure: str
     reason: str
     line: int
 
 
+EXCEPTION_FORMAT = "<test id> | <kind> | <text of its failure> | <reason>"
+
+
 def read_exceptions(path=EXCEPTIONS_FILE):
-    """The listed exceptions: ``<test id> | <kind> | <reason>`` per line.
+    """The listed exceptions: ``<test id> | <kind> | <text of its failure> | <reason>``.
 
     Raises SuiteError for a malformed line or an unknown kind.
     """
@@ -335,17 +359,17 @@ def read_exceptions(path=EXCEPTIONS_FILE):
             text = line.strip()
             if not text or text.startswith("#"):
                 continue
-            parts = [part.strip() for part in text.split("|", 2)]
-            if len(parts) != 3 or not all(parts):
-                raise SuiteError("%s:%d: expected '<test id> | <kind> | <reason>', got %r" % (
-                    path, number, text))
-            test, kind, reason = parts
+            parts = [part.strip() for part in text.split("|", 3)]
+            if len(parts) != 4 or not all(parts):
+                raise SuiteError("%s:%d: expected '%s', got %r" % (
+                    path, number, EXCEPTION_FORMAT, text))
+            test, kind, failure, reason = parts
             if kind not in EXCEPTION_KINDS:
                 raise SuiteError("%s:%d: kind %r is not one of %s" % (
                     path, number, kind, ", ".join(sorted(EXCEPTION_KINDS))))
             if test in found:
                 raise SuiteError("%s:%d: %s is listed twice" % (path, number, test))
-            found[test] = ListedException(test, kind, reason, number)
+            found[test] = ListedException(test, kind, failure, reason, number)
     return found
 
 
@@ -383,10 +407,15 @@ def compare(theirs, ours, exceptions):
     for test in sorted(theirs.passed()):
         if test in ours.passed():
             continue
-        if test in exceptions:
+        why = _why_not_passed(ours, test)
+        listed = exceptions.get(test)
+        if listed is not None and listed.failure in ours.outcomes.get(test, ("", ""))[1]:
             excepted.append(test)
+        elif listed is not None:
+            regressions[test] = "%s (line %d of the exceptions excuses only a failure with %r)" % (
+                why, listed.line, listed.failure)
         else:
-            regressions[test] = _why_not_passed(ours, test)
+            regressions[test] = why
     for test, exception in sorted(exceptions.items()):
         if test not in theirs.outcomes:
             stale[test] = "line %d: no such test in Motor %s's suite" % (exception.line, VERSION)
@@ -414,8 +443,12 @@ def reference_problems(theirs):
     return problems
 
 
-def run_both(uri, motor3_python=None, our_python=None):
-    """Fetch the suite, run it against Motor 3.7.1 then this project; compare."""
+def run_both(uri, motor3_python=None, our_python=None, motor_path=None, reference=None):
+    """Fetch the suite, run it against Motor 3.7.1 then this project; compare.
+
+    ``reference``: a RunResult of Motor 3.7.1 to compare with instead of
+    running it again (for quick re-runs by hand; the test always runs both).
+    """
     motor3_python = motor3_python or _envs.venv_python(_envs.MOTOR3_VENV)
     our_python = our_python or _envs.venv_python(_envs.DEV_VENV)
     for python, venv in ((motor3_python, _envs.MOTOR3_VENV), (our_python, _envs.DEV_VENV)):
@@ -425,14 +458,27 @@ def run_both(uri, motor3_python=None, our_python=None):
     exceptions = read_exceptions()
     fetch_suite(our_python)
     db_env = server_env(uri)
-    theirs = run_suite(motor3_python, "Motor %s" % VERSION, db_env)
-    ours = run_suite(our_python, "this project", db_env, oracles=True)
+    out_dir = new_run_dir()
+    theirs = reference or run_suite(motor3_python, "Motor %s" % VERSION, db_env, out_dir)
+    ours = run_suite(our_python, "this project", db_env, out_dir, oracles=True,
+                     motor_path=motor_path)
     comparison = compare(theirs, ours, exceptions)
-    _write_summary(comparison)
+    _write_summary(comparison, out_dir)
     return comparison
 
 
-def _write_summary(comparison):
+def load_run(out_dir, label="Motor %s" % VERSION):
+    """A run's RunResult again, from the outcomes file it left in ``out_dir``."""
+    slug = label.replace(" ", "-").replace(".", "")
+    outcomes, collect_errors, died_in, finished = _read_outcomes(
+        os.path.join(out_dir, "outcomes-%s.jsonl" % slug))
+    if not outcomes:
+        raise SuiteError("no outcomes of %s in %s" % (label, out_dir))
+    return RunResult(label, outcomes, collect_errors, 0.0, 0, finished, died_in,
+                     os.path.join(out_dir, "pytest-%s.log" % slug))
+
+
+def _write_summary(comparison, out_dir):
     summary = {
         "theirs": comparison.theirs.summary(),
         "ours": comparison.ours.summary(),
@@ -442,8 +488,10 @@ def _write_summary(comparison):
         "stale_exceptions": comparison.stale_exceptions,
         "excepted": comparison.excepted,
     }
-    with open(os.path.join(CACHE_DIR, "summary.json"), "w") as f:
+    with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
+    _envs.step("Motor %s's suite: logs, outcomes and summary.json in %s" % (
+        VERSION, os.path.relpath(out_dir, _envs.ROOT)))
 
 
 def report(comparison):
@@ -466,11 +514,19 @@ def main(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--uri", default=os.environ.get("MOTOR_TEST_URI"),
                         help="the server (default: $MOTOR_TEST_URI)")
+    parser.add_argument("--motor-path", help="import this project's motor from this folder "
+                        "(e.g. a git worktree of a commit) instead of .venv's editable install")
+    parser.add_argument("--reference", metavar="RUN_DIR",
+                        help="reuse the Motor %s outcomes a previous comparison left in RUN_DIR "
+                        "(under %s) instead of running Motor %s again" % (
+                            VERSION, os.path.relpath(RUNS_DIR, _envs.ROOT), VERSION))
     args = parser.parse_args(argv)
     if not args.uri:
         parser.error("no server: give --uri or set MOTOR_TEST_URI")
     try:
-        comparison = run_both(args.uri)
+        reference = load_run(args.reference) if args.reference else None
+        comparison = run_both(args.uri, motor_path=args.motor_path and
+                              os.path.abspath(args.motor_path), reference=reference)
     except SuiteError as exc:
         _envs.fail(str(exc))
     problems = reference_problems(comparison.theirs)

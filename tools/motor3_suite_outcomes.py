@@ -69,6 +69,8 @@ def _short_message(report):
         lines = [line for line in str(longrepr).splitlines() if line.strip()]
         text = lines[-1] if lines else ""
     first = text.strip().splitlines()[0] if text.strip() else ""
+    if first.startswith("E "):  # a collection error's text comes as pytest shows it
+        first = first[1:].strip()
     return first[:300]
 
 
