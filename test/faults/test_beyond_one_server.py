@@ -203,6 +203,13 @@ async def test_one_of_two_mongos_killed_mid_burst(io_loop):
     coll = client.db.things
     try:
         await coll.insert_one({"_id": "first"})
+        # Both routers known before the burst, so that writes go to both.
+        for _ in range(100):
+            known = [d for d in client.delegate.topology_description.server_descriptions().values()
+                     if d.server_type_name == "Mongos"]
+            if len(known) == 2:
+                break
+            await asyncio.sleep(0.05)
         ids = [ObjectId() for _ in range(300)]
         acknowledged = []
 
@@ -211,8 +218,13 @@ async def test_one_of_two_mongos_killed_mid_burst(io_loop):
             await coll.insert_one({"_id": _id})
             acknowledged.append(_id)
 
+        def served_by_m1() -> int:
+            with recorder.lock:
+                return sum(1 for name, _, _ in recorder.inserts if name == "m1")
+
         async def kill():
-            await asyncio.sleep(0.3)
+            while served_by_m1() < 20:  # m1 is in the burst's rotation
+                await asyncio.sleep(0.01)
             await off_loop(routers["m1"].stop)
 
         await asyncio.wait_for(asyncio.gather(kill(), *[write(i, _id) for i, _id in enumerate(ids)]),

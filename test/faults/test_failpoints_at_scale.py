@@ -9,7 +9,11 @@ What must hold:
 
 * retryable faults are invisible to the caller: every one of the 100
   operations returns its right result (retryable writes, retryable reads,
-  commitTransaction's retry). getMore is never retried (the retryable reads
+  commitTransaction's retry). The one exception is the specifications'
+  own: an operation is retried once, so one whose retry was also caught by
+  the failpoint (possible when its retry overtakes other operations' first
+  attempts) raises. A command listener groups attempts by operation id, and
+  only operations caught twice may raise. getMore is never retried (the retryable reads
   specification leaves it out), so there a closed connection raises
   AutoReconnect and an error code raises the server's error;
 * a non-retryable error code raises the server's error, with its code, in
@@ -60,6 +64,27 @@ class Connections(monitoring.ConnectionPoolListener):
         if name.startswith(("connection_", "pool_")):
             return lambda event: None
         raise AttributeError(name)
+
+
+class FailedAttempts(monitoring.CommandListener):
+    """Failed attempts of one command, by operation id (a retry keeps its operation's id)."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.by_operation: collections.Counter = collections.Counter()
+
+    def started(self, event):
+        pass
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        if event.command_name == self.command:
+            self.by_operation[event.operation_id] += 1
+
+    def caught_twice(self) -> int:
+        return sum(1 for count in self.by_operation.values() if count >= 2)
 
 
 for _name in ("connection_ready", "connection_check_out_started",
@@ -149,7 +174,8 @@ async def test_failpoint_under_concurrency(make_client, db_name, command, fault)
     app_name = f"faults-row3-{uuid.uuid4().hex[:8]}"
     admin = make_client()
     connections = Connections()
-    client = make_client(appName=app_name, event_listeners=[connections],
+    attempts = FailedAttempts(command)
+    client = make_client(appName=app_name, event_listeners=[connections, attempts],
                          heartbeatFrequencyMS=500)
     operation, _, needs_docs = OPERATIONS[command]
     coll = client[db_name][f"row3_{command}"]
@@ -171,7 +197,9 @@ async def test_failpoint_under_concurrency(make_client, db_name, command, fault)
     assert not wrong, f"operations returned wrong results: {wrong[:10]}"
     expected = expected_failure(command, fault)
     if expected is None:
-        assert not errors, f"a retryable fault reached the caller: {errors[:3]!r}"
+        assert len(errors) <= attempts.caught_twice(), (
+            f"a retryable fault reached the caller of an operation caught once: {errors[:3]!r}; "
+            f"failed attempts by operation: {dict(attempts.by_operation)}")
     else:
         error_type, code = expected
         kinds = collections.Counter(type(e).__name__ for e in errors)

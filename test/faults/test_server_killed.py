@@ -329,3 +329,28 @@ async def test_idle_pool_recovers_after_server_restart(server, io_loop, how):
               f"{first_ok:.3f} s, pool {before} -> {after}, events {dict(events.counts)}")
     finally:
         client.close()
+
+
+# -- side by side with Motor 3.7.1 -------------------------------------------------------
+
+
+@pytest.mark.timeout_seconds(200)
+async def test_server_killed_mid_burst_side_by_side_with_motor3():
+    """The same scenario (``kill_scenario.py``) in a subprocess per driver, same run."""
+    import json
+
+    from test.faults.support import MOTOR3_PYTHON, motor3_available, off_loop, ours_python, run_script
+
+    def measure(python):
+        done = run_script(python, "kill_scenario.py", timeout=120)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout)
+
+    ours = await off_loop(measure, ours_python())
+    print(f"\nrow 1 (script): {ours}")
+    if motor3_available():
+        print(f"row 1 (script): {await off_loop(measure, MOTOR3_PYTHON)}")
+    assert ours["hung"] == 0 and ours["lost"] == 0 and ours["doubled"] == 0, ours
+    assert not ours["errors"] or set(ours["errors"]) <= {
+        "AutoReconnect", "NetworkTimeout", "ServerSelectionTimeoutError", "ConnectionFailure"}, ours
+    assert ours["recovered"], ours
