@@ -19,8 +19,8 @@ generates from them. These tests check that
   tools/motor3_suite.py) get no mypy error with these types that they do not
   get with Motor 3.7.1's.
 
-One mypy run covers the programs and the stubs themselves; its cache is kept
-in .test-run/mypy-cache, so a run after the first takes a second or two.
+The four mypy runs start together; their caches are kept in
+.test-run/mypy-cache, so a run after the first takes a few seconds.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -86,57 +87,6 @@ def run_mypy(
     return result.returncode, errors, output, seconds
 
 
-@pytest.fixture(scope="module")
-def mypy_run() -> tuple[int, list[dict[str, str]], str, float]:
-    """One mypy run over every program in test/typing/ and every stub."""
-    return run_mypy("test/typing", *STUBS)
-
-
-def _errors_in(run: Any, filename: str) -> list[dict[str, str]]:
-    return [e for e in run[1] if Path(e["path"]).name == filename]
-
-
-@needs_mypy
-def test_typed_programs_pass_mypy_strict(mypy_run: Any) -> None:
-    status, errors, output, seconds = mypy_run
-    outside_misuse = [e for e in errors if Path(e["path"]).name != "misuse.py"]
-    assert not outside_misuse, output
-    assert status == 1, output  # misuse.py's errors, and nothing else
-    print(f"mypy --strict over test/typing and the stubs: {seconds:.1f} s")
-
-
-@needs_mypy
-def test_misuse_gets_exactly_the_marked_errors(mypy_run: Any) -> None:
-    source = (PROGRAMS / "misuse.py").read_text().splitlines()
-    expected = {
-        (number, match.group(1))
-        for number, line in enumerate(source, 1)
-        if (match := re.search(r"# E: ([\w-]+)$", line))
-    }
-    assert len(expected) >= 10
-    reported = {(int(e["line"]), e["code"]) for e in _errors_in(mypy_run, "misuse.py")}
-    assert reported == expected, mypy_run[2]
-
-
-@needs_mypy
-@pytest.mark.skipif(not MOTOR3_PYTHON.exists(), reason="no .venv-motor3 (tools/run_tests.py makes it)")
-def test_motor3_programs_pass_with_motor3_types(tmp_path: Path) -> None:
-    # In a directory of their own, so that mypy finds Motor 3.7.1 (installed
-    # in .venv-motor3) rather than this checkout's motor package.
-    for name in MOTOR3_PROGRAMS:
-        shutil.copy(PROGRAMS / name, tmp_path / name)
-    # Proof that the types are Motor 3.7.1's: only its motor.core has this.
-    (tmp_path / "probe.py").write_text(
-        "import motor.core\n\nlimit: int = motor.core._WITH_TRANSACTION_RETRY_TIME_LIMIT\n"
-    )
-    status, errors, output, seconds = run_mypy(
-        "--python-executable", str(MOTOR3_PYTHON), *MOTOR3_PROGRAMS, "probe.py",
-        cwd=tmp_path, cache=CACHE / "motor3",
-    )
-    assert status == 0 and not errors, output
-    print(f"mypy --strict with Motor 3.7.1's types: {seconds:.1f} s")
-
-
 def _motor3_suite() -> Path:
     """Motor 3.7.1's test suite, fetched by tools/motor3_suite.py (cached in .test-run)."""
     sys.path.insert(0, str(ROOT / "tools"))
@@ -147,28 +97,88 @@ def _motor3_suite() -> Path:
     return Path(motor3_suite.fetch_suite())
 
 
-@needs_mypy
-@pytest.mark.skipif(not MOTOR3_PYTHON.exists(), reason="no .venv-motor3 (tools/run_tests.py makes it)")
-def test_motor3_typing_tests_get_no_error_motor3_types_do_not(tmp_path: Path) -> None:
-    # Motor 3.7.1's own test/test_typing.py is a typed program written for its
-    # stubs. Checked with its own mypy settings (strict, in its pyproject.toml),
-    # today's mypy reports errors with Motor 3.7.1's types too (untyped test
-    # decorators, stale ignores); with this package's types it must report
-    # none that Motor 3.7.1's do not.
+@pytest.fixture(scope="module")
+def mypy_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every mypy run of this module, started together (they are independent).
+
+    - "ours": the programs in test/typing/ and the stubs themselves;
+    - "motor3": the Motor 3 programs with Motor 3.7.1's types (installed in
+      .venv-motor3), in a directory of their own so that mypy does not find
+      this checkout's motor package; probe.py proves whose types they are
+      (only Motor 3.7.1's motor.core has that name);
+    - "suite-motor3", "suite-ours": Motor 3.7.1's own typing tests with its
+      types and with ours, with its mypy settings (its pyproject.toml).
+    """
+    assert MOTOR3_PYTHON.exists(), "no .venv-motor3: tools/run_tests.py makes it"
+    programs = tmp_path_factory.mktemp("motor3-programs")
+    for name in MOTOR3_PROGRAMS:
+        shutil.copy(PROGRAMS / name, programs / name)
+    (programs / "probe.py").write_text(
+        "import motor.core\n\nlimit: int = motor.core._WITH_TRANSACTION_RETRY_TIME_LIMIT\n"
+    )
     suite = _motor3_suite()
-    reference = run_mypy(
-        "--no-pretty", "--python-executable", str(MOTOR3_PYTHON), "test/test_typing.py",
-        cwd=suite, cache=CACHE / "motor3-suite",
-    )
-    ours = run_mypy(
-        "--no-pretty", "test/test_typing.py",
-        cwd=suite, cache=CACHE / "motor3-suite-ours", mypy_path=ROOT,
-    )
+    motor3 = ("--python-executable", str(MOTOR3_PYTHON))
+    runs: dict[str, tuple[tuple[str, ...], dict[str, Any]]] = {
+        "ours": (("test/typing", *STUBS), {}),
+        "motor3": ((*motor3, *MOTOR3_PROGRAMS, "probe.py"), {"cwd": programs, "cache": CACHE / "motor3"}),
+        "suite-motor3": (
+            ("--no-pretty", *motor3, "test/test_typing.py"),
+            {"cwd": suite, "cache": CACHE / "motor3-suite"},
+        ),
+        "suite-ours": (
+            ("--no-pretty", "test/test_typing.py"),
+            {"cwd": suite, "cache": CACHE / "motor3-suite-ours", "mypy_path": ROOT},
+        ),
+    }
+    with ThreadPoolExecutor(len(runs)) as pool:
+        futures = {name: pool.submit(run_mypy, *args, **kwargs) for name, (args, kwargs) in runs.items()}
+        results = {name: future.result() for name, future in futures.items()}
+    print("\nmypy --strict, seconds per run (run together):", {n: round(r[3], 1) for n, r in results.items()})
+    return results
+
+
+def _errors_in(run: Any, filename: str) -> list[dict[str, str]]:
+    return [e for e in run[1] if Path(e["path"]).name == filename]
+
+
+@needs_mypy
+def test_typed_programs_pass_mypy_strict(mypy_runs: dict[str, Any]) -> None:
+    status, errors, output, seconds = mypy_runs["ours"]
+    outside_misuse = [e for e in errors if Path(e["path"]).name != "misuse.py"]
+    assert not outside_misuse, output
+    assert status == 1, output  # misuse.py's errors, and nothing else
+
+
+@needs_mypy
+def test_misuse_gets_exactly_the_marked_errors(mypy_runs: dict[str, Any]) -> None:
+    source = (PROGRAMS / "misuse.py").read_text().splitlines()
+    expected = {
+        (number, match.group(1))
+        for number, line in enumerate(source, 1)
+        if (match := re.search(r"# E: ([\w-]+)$", line))
+    }
+    assert len(expected) >= 10
+    reported = {(int(e["line"]), e["code"]) for e in _errors_in(mypy_runs["ours"], "misuse.py")}
+    assert reported == expected, mypy_runs["ours"][2]
+
+
+@needs_mypy
+def test_motor3_programs_pass_with_motor3_types(mypy_runs: dict[str, Any]) -> None:
+    status, errors, output, seconds = mypy_runs["motor3"]
+    assert status == 0 and not errors, output
+
+
+@needs_mypy
+def test_motor3_typing_tests_get_no_error_motor3_types_do_not(mypy_runs: dict[str, Any]) -> None:
+    # Motor 3.7.1's own test/test_typing.py is a typed program written for its
+    # stubs. With its own mypy settings (strict), today's mypy reports errors
+    # with Motor 3.7.1's types too (untyped test decorators, stale ignores);
+    # with this package's types it must report none that Motor 3.7.1's do not.
+    reference, ours = mypy_runs["suite-motor3"], mypy_runs["suite-ours"]
     assert reference[1] and ours[1], (reference[2], ours[2])  # the comparison is not vacuous
     key = lambda e: (e["line"], e["code"])  # noqa: E731
     new = sorted({key(e) for e in ours[1]} - {key(e) for e in reference[1]})
     assert new == [], ours[2]
-    print(f"mypy on Motor 3.7.1's test_typing.py: {reference[3]:.1f} s (3.7.1), {ours[3]:.1f} s (ours)")
 
 
 # --- the stubs against the runtime ------------------------------------------------
