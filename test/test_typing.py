@@ -56,6 +56,7 @@ STUBS = {
     "motor/core/cursor.pyi": "motor.core.cursor",
     "motor/core/metaprogramming.pyi": "motor.core.metaprogramming",
     "motor/gridfs/__init__.pyi": "motor.gridfs",
+    "motor/motor_gridfs.pyi": "motor.motor_gridfs",
 }
 # Declared in the stubs, set on each object by its __init__ (not class attributes).
 INSTANCE_ATTRIBUTES = {"delegate"}

@@ -155,3 +155,17 @@ async def read_file(bucket: AsyncIOMotorGridFSBucket, file_id: ObjectId) -> byte
 
 def close(client: AsyncIOMotorClient[dict[str, Any]]) -> None:
     client.close()
+
+
+def is_grid_file(value: object) -> bool:
+    # Motor 3's module of the agnostic GridFS classes.
+    from motor.motor_gridfs import AgnosticGridOut
+
+    return isinstance(value, AgnosticGridOut)
+
+
+async def file_name(bucket: AsyncIOMotorGridFSBucket, file_id: ObjectId) -> str | None:
+    from motor.motor_gridfs import AgnosticGridOut
+
+    grid_out: AgnosticGridOut = await bucket.open_download_stream(file_id)
+    return grid_out.filename
