@@ -38,25 +38,9 @@ SOURCES = {
     "motor.gridfs": ROOT / "motor/gridfs/__init__.pyi",
 }
 
-# The agnostic classes every flavour exports (motor.frameworks.PUBLIC_CLASSES).
-PUBLIC_CLASSES = (
-    "AgnosticChangeStream",
-    "AgnosticClient",
-    "AgnosticClientEncryption",
-    "AgnosticClientSession",
-    "AgnosticCollection",
-    "AgnosticCommandCursor",
-    "AgnosticCursor",
-    "AgnosticDatabase",
-    "AgnosticGridFS",
-    "AgnosticGridFSBucket",
-    "AgnosticGridIn",
-    "AgnosticGridOut",
-    "AgnosticGridOutCursor",
-    "AgnosticLatentCommandCursor",
-    "AgnosticRawBatchCommandCursor",
-    "AgnosticRawBatchCursor",
-)
+# The agnostic classes every flavour exports, as at runtime.
+sys.path.insert(0, str(ROOT))
+from motor.frameworks import PUBLIC_CLASSES  # noqa: E402
 
 # The type variables a generated class may stay generic over.
 GENERIC_PARAMS = ("_DocumentType", "_Item")
@@ -411,7 +395,7 @@ def render(flavour: Flavour) -> str:
             for name in names:
                 defined.setdefault(name, module)
     flavour_names = {flavour.name(n) for n in PUBLIC_CLASSES}
-    private = [(m, n) for n, m in defined.items() if n in used and n not in flavour_names]
+    from_sources = [(m, n) for n, m in defined.items() if n in used and n not in flavour_names]
     lines = [
         f"# {flavour.doc}",
         "#",
@@ -428,7 +412,7 @@ def render(flavour: Flavour) -> str:
         "import motor.gridfs as _gridfs",
     ]
     for module in SOURCES:
-        names = sorted(n for m, n in private if m == module)
+        names = sorted(n for m, n in from_sources if m == module)
         if names:
             lines.append(f"from {module} import {', '.join(names)}")
     lines.append("")
@@ -444,9 +428,9 @@ def render(flavour: Flavour) -> str:
 
 
 def _tidy(text: str) -> str:
-    # Two blank lines never matter in a stub; keep one between classes.
+    """One blank line between classes, and nowhere two."""
     text = re.sub(r"\n{3,}", "\n\n", text)
-    return re.sub(r"\n(class )", r"\n\n\1", text).replace("\n\n\nclass ", "\n\nclass ")
+    return re.sub(r"\n+(class )", r"\n\n\1", text)
 
 
 def main(argv: list[str] | None = None) -> int:
