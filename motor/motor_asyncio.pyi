@@ -313,7 +313,7 @@ class AsyncIOMotorGridIn(_gridfs.AgnosticGridIn): ...
 
 class AsyncIOMotorGridOut(_gridfs.AgnosticGridOut): ...
 
-class AsyncIOMotorGridOutCursor(_gridfs.AgnosticGridOutCursor[AsyncIOMotorGridOut], AsyncIOMotorCursor[AsyncIOMotorGridOut]):
+class AsyncIOMotorGridOutCursor(_gridfs.AgnosticGridOutCursor[AsyncIOMotorGridOut]):
     @property
     def session(self) -> AsyncIOMotorClientSession | None: ...
     @property
@@ -323,11 +323,11 @@ class AsyncIOMotorLatentCommandCursor(_cursor.AgnosticLatentCommandCursor[_Item]
     @property
     def session(self) -> AsyncIOMotorClientSession | None: ...
 
-class AsyncIOMotorRawBatchCommandCursor(_cursor.AgnosticRawBatchCommandCursor[_Item], AsyncIOMotorCommandCursor[_Item]):
+class AsyncIOMotorRawBatchCommandCursor(_cursor.AgnosticRawBatchCommandCursor[_Item]):
     @property
     def session(self) -> AsyncIOMotorClientSession | None: ...
 
-class AsyncIOMotorRawBatchCursor(_cursor.AgnosticRawBatchCursor[_Item], AsyncIOMotorCursor[_Item]):
+class AsyncIOMotorRawBatchCursor(_cursor.AgnosticRawBatchCursor[_Item]):
     @property
     def session(self) -> AsyncIOMotorClientSession | None: ...
     @property

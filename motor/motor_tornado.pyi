@@ -403,7 +403,7 @@ class MotorGridIn(_gridfs.AgnosticGridIn): ...
 
 class MotorGridOut(_gridfs.AgnosticGridOut): ...
 
-class MotorGridOutCursor(_gridfs.AgnosticGridOutCursor[MotorGridOut], MotorCursor[MotorGridOut]):
+class MotorGridOutCursor(_gridfs.AgnosticGridOutCursor[MotorGridOut]):
     @property
     def session(self) -> MotorClientSession | None: ...
     @property
@@ -416,11 +416,11 @@ class MotorLatentCommandCursor(_cursor.AgnosticLatentCommandCursor[_Item], Motor
     # ({"result": [...], "ok": 1.0}); async for iterates the documents.
     def __await__(self) -> Generator[Any, None, dict[str, Any]]: ...
 
-class MotorRawBatchCommandCursor(_cursor.AgnosticRawBatchCommandCursor[_Item], MotorCommandCursor[_Item]):
+class MotorRawBatchCommandCursor(_cursor.AgnosticRawBatchCommandCursor[_Item]):
     @property
     def session(self) -> MotorClientSession | None: ...
 
-class MotorRawBatchCursor(_cursor.AgnosticRawBatchCursor[_Item], MotorCursor[_Item]):
+class MotorRawBatchCursor(_cursor.AgnosticRawBatchCursor[_Item]):
     @property
     def session(self) -> MotorClientSession | None: ...
     @property
