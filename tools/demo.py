@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Run Motor's demo: ``python3 tools/demo.py [--no-install]``.
 
-Creates or updates .venv and .venv-server as tools/run_tests.py does, starts
+Creates or updates .venv-demo (Motor, editable, with PyMongo, greenlet and
+Tornado: nothing the tests need) and .venv-server (SecantusDB, shared with
+tools/run_tests.py), saying what it installs before it does; starts
 SecantusDB with its data kept in .demo-data/, runs examples/demo_program.py
-against it, stops the server and exits with the program's exit code.
-Any other arguments are passed on to the program.
+in .venv-demo against it, stops the server and exits with the program's
+exit code. Any other arguments are passed on to the program.
 """
 
 import os
@@ -28,7 +30,7 @@ def main(argv):
     signal.signal(signal.SIGTERM, _terminated)
     install = "--no-install" not in argv
     args = [arg for arg in argv if arg != "--no-install"]
-    secantusd = _envs.ensure_envs(install=install, motor3=False)
+    secantusd = _envs.ensure_envs(install=install, motor3=False, demo=True)
 
     servers = _envs.load_servers()
     storage = os.path.join(DEMO_DATA, "db")
@@ -43,7 +45,7 @@ def main(argv):
         except servers.ServerStartError as exc:
             _envs.fail(str(exc))
         step("SecantusDB is up at %s" % server.uri)
-        command = [_envs.venv_python(_envs.DEV_VENV), PROGRAM, "--uri", server.uri, *args]
+        command = [_envs.venv_python(_envs.DEMO_VENV), PROGRAM, "--uri", server.uri, *args]
         step("running examples/demo_program.py")
         code = subprocess.call(command, cwd=ROOT)
     finally:

@@ -113,19 +113,27 @@ def _run_pytest(args, env):
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE)
     summary = None
     out = sys.stdout.buffer
+    partial = b""
     try:
         while True:
             try:
-                line = process.stdout.readline()
+                # Whatever pytest wrote, at once: its progress dots come
+                # without a newline until the line is full.
+                chunk = os.read(process.stdout.fileno(), 65536)
             except KeyboardInterrupt:
                 continue  # pytest got the same Ctrl-C: let it report and finish.
-            if not line:
+            if chunk:
+                out.write(chunk)
+                out.flush()
+                *lines, partial = (partial + chunk).split(b"\n")
+            else:  # the end: the last line may have no newline
+                lines, partial = [partial], b""
+            for line in lines:
+                text = _plain(line.decode("utf-8", "replace"))
+                if SUMMARY_LINE.match(text):
+                    summary = text
+            if not chunk:
                 break
-            out.write(line)
-            out.flush()
-            text = _plain(line.decode("utf-8", "replace"))
-            if SUMMARY_LINE.match(text):
-                summary = text
         while True:
             try:
                 return process.wait(), summary
