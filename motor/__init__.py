@@ -2,16 +2,17 @@
 
 Every PyMongo operation, without blocking the loop::
 
-    import motor
-    from tornado.ioloop import IOLoop
+    import asyncio
 
-    client = motor.MotorClient("mongodb://localhost:27017")
+    import motor
 
     async def main():
+        client = motor.MotorClient("mongodb://localhost:27017")
         await client.test.things.insert_one({"x": 1})
         print(await client.test.things.find_one({"x": 1}))
+        client.close()
 
-    IOLoop.current().run_sync(main)
+    asyncio.run(main())
 
 Pass ``callback=`` (keyword only, called as ``callback(result, error)``)
 instead of awaiting, if you prefer callbacks. ``AsyncIOMotor*`` classes for

@@ -10,7 +10,7 @@
 - The examples the docs show without running them (``.. code-block::``)
   must at least be valid Python 3, and the methods named in the table of
   spec-era methods and their modern equivalents must exist.
-- README.rst's two side-by-side examples run.
+- README.rst's examples run: test_examples_warning_free.py, warning-free.
 
 Sphinx runs in a subprocess (it keeps global state); the loop is not running
 meanwhile.
@@ -26,14 +26,13 @@ import subprocess
 import sys
 import textwrap
 
-import pymongo
 import pytest
 
 import motor
 import motor.motor_asyncio
 import motor.web
 
-from .motor_fixtures import sync_client, test_uri
+from .motor_fixtures import test_uri
 from .servers import ServerStartError
 from .spec_examples.auth_server import available as auth_server_available
 from .spec_examples.auth_server import start_auth_server
@@ -288,36 +287,5 @@ def test_migration_table_names_methods_that_exist():
     assert not problems, "\n".join(problems)
 
 
-# -- README.rst's examples ----------------------------------------------------------------------
-
-
-def test_readme_examples_run(io_loop, monkeypatch, capsys):
-    with open(os.path.join(ROOT, "README.rst"), encoding="utf-8") as f:
-        text = f.read()
-    table = text[text.index(".. list-table::"):]
-    table = table[: table.index("\n\n\n")] if "\n\n\n" in table else table
-    blocks = [code for _, language, code in _code_blocks_in(table) if language == "python"]
-    assert len(blocks) == 2, blocks  # callback style, then async/await
-
-    monkeypatch.setattr(pymongo.MongoClient, "HOST", test_uri())  # "localhost:27017"
-    made = []
-    init = motor.MotorClient.__init__
-
-    def init_and_remember(self, *args, **kwargs):
-        init(self, *args, **kwargs)
-        made.append(self)
-
-    monkeypatch.setattr(motor.MotorClient, "__init__", init_and_remember)
-    timer = io_loop.call_later(30, io_loop.stop)  # if the callback example never stopped it
-    try:
-        for code in blocks:
-            with sync_client() as client:
-                client.drop_database("test")
-            exec(compile(code, "README.rst", "exec"), {"__name__": "readme_example"})
-            assert capsys.readouterr().out == "hello\n"
-    finally:
-        io_loop.remove_timeout(timer)
-        for client in made:
-            io_loop.run_sync(client.close)
-        with sync_client() as client:
-            client.drop_database("test")
+# README.rst's examples, and the documentation's other complete programs, run in
+# test_examples_warning_free.py (python -X dev -W error, in a fresh interpreter).
