@@ -64,25 +64,28 @@ SUITE_TIMEOUT = 2 * runner.RUN_TIMEOUT + 300
 @pytest.mark.timeout(SUITE_TIMEOUT)
 def test_motor3_run_is_a_complete_reference(comparison):
     problems = runner.reference_problems(comparison.theirs)
-    assert not problems, "the run against Motor 3.7.1 is no reference:\n" + "\n".join(problems)
+    if problems:
+        pytest.fail("the run against Motor 3.7.1 is no reference:\n" + "\n".join(problems),
+                    pytrace=False)
 
 
 @pytest.mark.timeout(SUITE_TIMEOUT)
 def test_every_test_motor3_passes_passes_here(comparison):
-    assert not comparison.regressions, "%s\n%s\nlogs: %s\n%s" % (
-        comparison.theirs.summary(),
-        comparison.ours.summary(),
-        os.path.dirname(comparison.ours.log_path),
-        _listing("%d tests pass with Motor 3.7.1 and fail here (not in %s)" % (
+    if comparison.regressions:
+        listing = _listing("%d tests pass with Motor 3.7.1 and fail here (not in %s)" % (
             len(comparison.regressions), os.path.basename(runner.EXCEPTIONS_FILE)),
-            comparison.regressions))
+            comparison.regressions)
+        pytest.fail("%s\n%s\nlogs: %s\n%s" % (
+            comparison.theirs.summary(), comparison.ours.summary(),
+            os.path.dirname(comparison.ours.log_path), listing), pytrace=False)
 
 
 @pytest.mark.timeout(SUITE_TIMEOUT)
 def test_every_listed_exception_still_fails_here_and_passes_with_motor3(comparison):
-    assert not comparison.stale_exceptions, _listing(
-        "lines of %s that are no longer true" % os.path.basename(runner.EXCEPTIONS_FILE),
-        comparison.stale_exceptions)
+    if comparison.stale_exceptions:
+        pytest.fail(_listing(
+            "lines of %s that are no longer true" % os.path.basename(runner.EXCEPTIONS_FILE),
+            comparison.stale_exceptions), pytrace=False)
 
 
 # The harness itself: no server needed.
@@ -230,3 +233,86 @@ def test_oracle_stand_ins_leave_every_real_module_as_it_was():
 
     after = {name: (sys.modules.get(name), _module_state(name)) for name in watched}
     assert after == before
+
+
+# The outcome recorder, in a pytest run of its own.
+
+SAMPLE_TESTS = '''
+import unittest
+import warnings
+
+import pytest
+
+
+class Leaky:
+    def __del__(self):
+        warnings.warn("Leaky was never closed", ResourceWarning)
+
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("fixture broke")
+
+
+def test_passes():
+    pass
+
+
+def test_fails():
+    assert 1 == 2, "one is not two"
+
+
+def test_skips():
+    pytest.skip("no such server feature")
+
+
+def test_setup_fails(broken):
+    pass
+
+
+@pytest.mark.xfail(reason="known")
+def test_xfails():
+    raise ValueError
+
+
+def test_leaks_into_del():
+    Leaky()
+
+
+class Case(unittest.TestCase):
+    def tearDown(self):
+        raise OSError("teardown broke")
+
+    def test_passes_then_teardown_fails(self):
+        pass
+'''
+
+
+def test_outcome_recorder_writes_each_tests_outcome_and_why(tmp_path):
+    (tmp_path / "test_sample.py").write_text(SAMPLE_TESTS)
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfilterwarnings = error\n")
+    outcomes = tmp_path / "outcomes.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(PYTHONPATH=os.path.dirname(runner.OUTCOMES_PLUGIN),
+               MOTOR3_SUITE_OUTCOMES=str(outcomes), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
+    subprocess.run([sys.executable, "-m", "pytest", "-p", "motor3_suite_outcomes",
+                    "-p", "no:cacheprovider", "-q", "test_sample.py"],
+                   cwd=str(tmp_path), env=env, capture_output=True, timeout=120)
+    records = [json.loads(line) for line in outcomes.read_text().splitlines()]
+    results = {r["test"].split("::", 1)[1]: (r["outcome"], r["message"])
+               for r in records if "test" in r}
+    assert results["test_passes"] == ("passed", "")
+    assert results["test_fails"][0] == "failed"
+    assert "one is not two" in results["test_fails"][1]
+    assert results["test_skips"] == ("skipped", "no such server feature")
+    assert results["test_setup_fails"] == ("error", "setup: RuntimeError: fixture broke")
+    assert results["test_xfails"] == ("xfailed", "known")
+    assert results["Case::test_passes_then_teardown_fails"][0] == "failed"
+    assert "teardown broke" in results["Case::test_passes_then_teardown_fails"][1]
+    # What was raised in __del__ is named, not only pytest's wrapper of it.
+    outcome, message = results["test_leaks_into_del"]
+    assert outcome == "failed"
+    assert "ResourceWarning: Leaky was never closed" in message
+    assert records[-1] == {"finished": 1}
+    started = [r["started"] for r in records if "started" in r]
+    assert len(started) == len(results) == 7

@@ -23,6 +23,7 @@ Standard library and pytest only: it runs in .venv-motor3 too.
 
 import json
 import os
+import re
 
 _ORDER = {"passed": 0, "skipped": 1, "xfailed": 1, "failed": 2, "error": 2}
 
@@ -55,13 +56,28 @@ class _OutcomeWriter:
         self.write({"test": nodeid, "outcome": outcome, "message": message})
 
 
+# An exception or warning line in a traceback, maybe behind pytest's "E" or
+# an exception group's "|".
+_RAISED = re.compile(r"^[\sE|>]*([A-Za-z_][\w.]*(?:Warning|Error|Exception)): (.+)$")
+
+
+def _underlying(text):
+    """The first warning or error in ``text`` that is not pytest's wrapper of it."""
+    for line in text.splitlines():
+        match = _RAISED.match(line)
+        if match and not match.group(1).split(".")[-1].startswith(("Pytest", "ExceptionGroup")):
+            return "%s: %s" % (match.group(1), match.group(2).strip())
+    return None
+
+
 def _short_message(report):
     """One line saying why a phase failed or skipped."""
     longrepr = report.longrepr
     if longrepr is None:
         return ""
-    if isinstance(longrepr, tuple):  # a skip: (path, line, reason)
-        return str(longrepr[2])
+    if isinstance(longrepr, tuple):  # a skip: (path, line, "Skipped: reason")
+        reason = str(longrepr[2])
+        return reason[len("Skipped: "):] if reason.startswith("Skipped: ") else reason
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None and crash.message:
         text = crash.message
@@ -71,6 +87,11 @@ def _short_message(report):
     first = text.strip().splitlines()[0] if text.strip() else ""
     if first.startswith("E "):  # a collection error's text comes as pytest shows it
         first = first[1:].strip()
+    if "unraisable" in first or "Exception ignored in" in first:
+        # Say what was raised where nobody could catch it (in __del__, say).
+        cause = _underlying(str(longrepr))
+        if cause:
+            first = "%s [%s]" % (first, cause)
     return first[:300]
 
 
