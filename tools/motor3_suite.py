@@ -450,11 +450,11 @@ def run_both(uri, motor3_python=None, our_python=None, motor_path=None, referenc
     running it again (for quick re-runs by hand; the test always runs both).
     """
     motor3_python = motor3_python or _envs.venv_python(_envs.MOTOR3_VENV)
-    our_python = our_python or _envs.venv_python(_envs.DEV_VENV)
-    for python, venv in ((motor3_python, _envs.MOTOR3_VENV), (our_python, _envs.DEV_VENV)):
-        if not os.path.exists(python):
-            raise SuiteError("%s is missing: run python3 tools/run_tests.py without "
-                             "--no-install once" % venv)
+    # This interpreter: the venv under test (.venv, or run_tests.py --python's).
+    our_python = our_python or sys.executable
+    if not os.path.exists(motor3_python):
+        raise SuiteError("%s is missing: run python3 tools/run_tests.py without "
+                         "--no-install once" % _envs.MOTOR3_VENV)
     exceptions = read_exceptions()
     fetch_suite(our_python)
     db_env = server_env(uri)
