@@ -136,8 +136,8 @@ class LoopStall:
     thread_name: str
     context: Any = None  # what LoopWatchdog._stall_context() returned when the stall began
     detected_after_ms: float = 0.0  # heartbeat gap when the blocking call was confirmed
-    # While the sampler followed the stall (Linux; None elsewhere): how long
-    # it followed it, and how much of that the loop thread spent on a CPU and
+    # While the sampler followed the stall (from 30 ms before the stall
+    # limit; Linux, None elsewhere): how long it followed it, and how much of that the loop thread spent on a CPU and
     # waiting for one (an overloaded machine, not the code, stalls the loop).
     observed_ms: float = 0.0
     cpu_ms: Optional[float] = None
@@ -170,11 +170,13 @@ class LoopStall:
                 f"{self.detected_after_ms:.0f} ms without a heartbeat (thread {self.thread_name})"
             )
         cpu = ""
-        if self.cpu_ms is not None:
+        if self.cpu_ms is not None and self.observed_ms >= CONFIRM_SPAN * 1000:
             cpu = f"; on a CPU {self.cpu_ms:.0f} ms"
             if self.runq_ms is not None:
                 cpu += f", waiting for one {self.runq_ms:.0f} ms"
             cpu += f" of the {self.observed_ms:.0f} ms observed"
+            if self.starved:
+                cpu += " (mostly waiting for a CPU: the machine is overloaded)"
         return (
             f"event loop busy (slow callback) for {self.gap_ms:.0f} ms at "
             f"{self.user_location}: {self.detail}{cpu} (thread {self.thread_name})"
@@ -394,6 +396,9 @@ class _LoopWatch:
         self.beat_handle: Any = None
         self.stall: Optional[_Stall] = None
         self.track: Optional[_Track] = None
+        # (time.monotonic(), CPU seconds, run-queue seconds) of the loop thread
+        # when the sampler began following it (before a stall, or None)
+        self.following_since: Optional[tuple] = None
         self.sampled_at = 0.0
 
     def begin(self, loop: Any) -> None:
@@ -413,6 +418,7 @@ class _LoopWatch:
             self.beat_handle = loop.call_later(self.watchdog.heartbeat_interval, self.beat)
         self.last_beat = time.monotonic()
         self.track = None
+        self.following_since = None
         self.running = True
 
     def beat(self) -> None:
@@ -626,7 +632,7 @@ class LoopWatchdog:
         """A new record (sampler or loop thread, loop's lock held: no I/O here)."""
         if record.kind == BLOCKING_CALL:
             self._outbox.append(record)
-        elif record.kind == SLOW_CALLBACK and self.slow_callbacks and not record.starved:
+        elif record.kind == SLOW_CALLBACK and self.slow_callbacks:
             self._outbox.append(record)
 
     def _emit(self, record: LoopStall) -> None:
@@ -742,6 +748,7 @@ class LoopWatchdog:
             if watch.stall is not None:
                 self._end_stall(watch)
             watch.track = None
+            watch.following_since = None
             return
 
         # Close to or past the stall limit: follow what the loop thread does,
@@ -750,6 +757,8 @@ class LoopWatchdog:
         if frame is None or not watch.running:
             return
         cpu, runq = watch.progress()
+        if watch.following_since is None:
+            watch.following_since = (now, cpu, runq)
         sampler = _read_schedstat(self._sampler_schedstat)
         sampler_runq = sampler[1] if sampler is not None else None
         track = watch.track
@@ -767,7 +776,7 @@ class LoopWatchdog:
         stall.gap = max(stall.gap, gap)
         stall.latest = (now, cpu, runq)
         if stall.first is None:
-            stall.first = stall.latest
+            stall.first = watch.following_since or stall.latest
         self._stall_seen(stall)
         if stall.blocking is not None:
             stall.blocking.gap_ms = stall.gap * 1000
@@ -860,6 +869,7 @@ class LoopWatchdog:
         """Close ``watch``'s current stall (caller holds ``watch.lock``)."""
         stall, watch.stall = watch.stall, None
         watch.track = None
+        watch.following_since = None
         if stall is None:
             return
         if stall.blocking is not None:
