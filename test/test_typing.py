@@ -11,7 +11,8 @@ generates from them. These tests check that
   3.7.1's too, so a Motor 3 user's typed code keeps type-checking;
 * test/typing/misuse.py gets exactly the errors it marks, so the types cannot
   pass the programs by being ``Any``;
-* every member a stub declares exists on the runtime class, as a property or
+* every stub class's bases are its bases at runtime, and every member a
+  stub declares exists on the runtime class, as a property or
   a method as declared, taking ``callback`` exactly when the runtime does,
   and every public member of the runtime classes is declared;
 * the generated stubs are up to date;
@@ -210,9 +211,44 @@ def _takes_callback(value: Any) -> bool:
         return False
 
 
+# Typed as a subclass of another flavour class, which it is not at runtime
+# (see SIBLING_BASES in tools/gen_flavour_stubs.py for why).
+TYPED_ONLY_BASES = {
+    ("AsyncIOMotorLatentCommandCursor", "AsyncIOMotorCommandCursor"),
+    ("MotorLatentCommandCursor", "MotorCommandCursor"),
+}
+
+
+def _stub_namespace(tree: ast.Module, module: Any) -> dict[str, Any]:
+    """What names in a stub refer to at runtime: its imports, and its module's names."""
+    namespace = dict(vars(module))
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                namespace[alias.asname or alias.name] = importlib.import_module(alias.name)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                source = importlib.import_module(node.module)
+                if hasattr(source, alias.name):  # not type variables and aliases of stubs
+                    namespace[alias.asname or alias.name] = getattr(source, alias.name)
+    return namespace
+
+
+def _runtime_base(base: ast.expr, namespace: dict[str, Any]) -> Any:
+    """The runtime class a stub base names, or None (Generic[...], Protocol...)."""
+    if isinstance(base, ast.Subscript):
+        base = base.value
+    parts = ast.unparse(base).split(".")
+    value = namespace.get(parts[0])
+    for part in parts[1:]:
+        value = getattr(value, part, None)
+    return value if isinstance(value, type) and value.__module__.startswith("motor") else None
+
+
 def _mismatches(stub_path: str, module_name: str) -> list[str]:
     module = importlib.import_module(module_name)
     tree = ast.parse((ROOT / stub_path).read_text())
+    namespace = _stub_namespace(tree, module)
     problems = []
     for node in tree.body:
         if isinstance(node, ast.ImportFrom):
@@ -233,6 +269,12 @@ def _mismatches(stub_path: str, module_name: str) -> list[str]:
         if runtime is None:
             continue
         where = f"{module_name}.{node.name}"
+        for base in node.bases:
+            runtime_base = _runtime_base(base, namespace)
+            if runtime_base is None or (node.name, runtime_base.__name__) in TYPED_ONLY_BASES:
+                continue
+            if not issubclass(runtime, runtime_base):
+                problems.append(f"{where} is no subclass of {runtime_base.__name__} at runtime")
         for member, stubs in _stub_members(node).items():
             if member in INSTANCE_ATTRIBUTES:
                 continue
@@ -323,7 +365,8 @@ def test_every_runtime_member_is_typed(module_name: str) -> None:
 def test_a_member_missing_at_runtime_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # The check above must be able to fail: a stub declaring a method that the
     # runtime class lacks, a property that is a method at runtime, an
-    # asynchronous method without callback, and one typed to return None.
+    # asynchronous method without callback, one typed to return None, and a
+    # base class that is none at runtime.
     stub = tmp_path / "fake.pyi"
     stub.write_text(
         "class AsyncIOMotorClient:\n"
@@ -332,6 +375,7 @@ def test_a_member_missing_at_runtime_is_reported(tmp_path: Path, monkeypatch: py
         "    def get_database(self) -> int: ...\n"
         "    def list_database_names(self) -> int: ...\n"
         "    def server_info(self, *, callback: object = None) -> None: ...\n"
+        "class AsyncIOMotorCursor(AsyncIOMotorCommandCursor): ...\n"
     )
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     assert _mismatches("fake.pyi", "motor.motor_asyncio") == [
@@ -340,6 +384,7 @@ def test_a_member_missing_at_runtime_is_reported(tmp_path: Path, monkeypatch: py
         "motor.motor_asyncio.AsyncIOMotorClient.list_database_names: the stub lacks callback,"
         " the runtime takes it",
         "motor.motor_asyncio.AsyncIOMotorClient.server_info returns a Future at runtime, None in the stub",
+        "motor.motor_asyncio.AsyncIOMotorCursor is no subclass of AsyncIOMotorCommandCursor at runtime",
     ]
 
 
