@@ -77,7 +77,8 @@ def get_gridfs_file(bucket: Any, filename: str, request: aiohttp.web.Request) ->
 
     Raising :class:`gridfs.errors.NoFile` (or resolving to None) gives a 404.
     """
-    return bucket.open_download_stream_by_name(filename)
+    grid_out: Awaitable[Any] = bucket.open_download_stream_by_name(filename)
+    return grid_out
 
 
 def get_cache_time(filename: str, modified: datetime.datetime, mime_type: str) -> int:

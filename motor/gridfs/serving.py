@@ -60,7 +60,7 @@ class _Unsatisfiable:
 
 
 #: What :func:`resolve_range` returns for a range past the end of the file.
-UNSATISFIABLE: Any = _Unsatisfiable()
+UNSATISFIABLE = _Unsatisfiable()
 
 
 class MalformedHeader(ValueError):
