@@ -12,7 +12,9 @@ Both hand out :class:`~motor.MotorGridIn` to write a file and
 :class:`~motor.MotorGridOutCursor` of MotorGridOuts. Import the classes from
 :mod:`motor.motor_tornado` / :mod:`motor.motor_asyncio` (or :mod:`motor`);
 this package holds the agnostic classes they are generated from.
-:class:`motor.web.GridFSHandler` serves GridFS files over HTTP.
+:class:`motor.web.GridFSHandler` (Tornado) and
+:class:`motor.aiohttp.AIOHTTPGridFS` serve GridFS files over HTTP;
+:mod:`motor.gridfs.serving` holds what they share (the ETag, ranges, dates).
 
 .. versionadded:: 4.0
 """
