@@ -210,7 +210,10 @@ def _check_closed_at_once(client, app_sockets: list, app_inodes: set, loop) -> N
 @needs_proc
 async def test_close_on_a_running_loop_takes_effect_at_once(event_loop):
     app_name = _app_name()
-    client = AsyncIOMotorClient(test_uri(), io_loop=event_loop, appName=app_name)
+    commands = CommandLog()
+    client = AsyncIOMotorClient(
+        test_uri(), io_loop=event_loop, appName=app_name, event_listeners=[commands]
+    )
     coll = client.motor_test_lifecycle.things
     await asyncio.gather(*[coll.find_one() for _ in range(4)])
     app_sockets = _app_sockets(client)
@@ -233,6 +236,7 @@ async def test_close_on_a_running_loop_takes_effect_at_once(event_loop):
         await coll.find_one()
     await asyncio.wait_for(goodbye, 5)  # awaiting is optional: it waits for the goodbye
     assert all(sock._closed for sock in app_sockets)
+    assert "endSessions" in commands.names
     assert await off_loop(_wait_for_no_connections, app_name) == 0
 
 
@@ -319,7 +323,7 @@ def test_clients_dropped_without_close_are_collected_with_their_loops():
 
 
 @pytest.mark.parametrize("flavour", ["asyncio", "tornado"])
-def test_unclosed_client_warning_names_the_motor_class(flavour):
+def test_unclosed_client_warning_and_repr_name_the_motor_class(flavour):
     io_loop = AsyncIOLoop()  # a Tornado IOLoop over a new asyncio loop
     try:
         if flavour == "asyncio":
@@ -327,6 +331,7 @@ def test_unclosed_client_warning_names_the_motor_class(flavour):
         else:
             client = MotorClient(test_uri(), io_loop=io_loop)
         name = type(client).__name__
+        shown = repr(client)
         io_loop.run_sync(lambda: client.motor_test_lifecycle.things.find_one())
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -334,6 +339,7 @@ def test_unclosed_client_warning_names_the_motor_class(flavour):
             gc.collect()
     finally:
         io_loop.close()
+    assert shown.startswith(f"{name}(MongoClient(")
     messages = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
     assert messages, "no ResourceWarning for an unclosed client"
     # (The stack it shows may mention Motor's internals; its words may not.)

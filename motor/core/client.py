@@ -84,6 +84,10 @@ class _LoopMongoClient(MongoClient):
                 self._kill_cursors_executor.bind(worker.runtime)
         return run_in_thread(super()._get_topology)
 
+    def __repr__(self) -> str:
+        # The class users know (and Motor 3 showed): "MotorClient(MongoClient(...))".
+        return f"MongoClient({self._repr_helper()})"
+
     def __del__(self) -> None:
         # PyMongo's own warning would name this private class; name the
         # Motor class the application made, and its close().
@@ -117,7 +121,7 @@ class _LoopMongoClient(MongoClient):
         otherwise it is skipped and the server times those out.
         """
         topology = self._topology
-        if topology is None:
+        if topology is None or self._closed:
             return None
         session_ids = topology.pop_all_sessions()
         self._kill_cursors_executor.close()
