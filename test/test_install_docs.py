@@ -84,12 +84,17 @@ def _version() -> str:
         return re.search(r'^version = "([^"]+)"', f.read(), re.M).group(1)
 
 
-def _working_tree_files() -> list:
+def copy_working_tree(destination) -> None:
+    """Copy this checkout's files as they are now (tracked and untracked, not ignored)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, capture_output=True, check=True,
     ).stdout.decode().split("\0")
-    return [name for name in listed if name and os.path.isfile(os.path.join(ROOT, name))]
+    for name in listed:
+        if name and os.path.isfile(os.path.join(ROOT, name)):
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(os.path.join(ROOT, name), target)
 
 
 @pytest.fixture
@@ -99,10 +104,7 @@ def fresh_home(tmp_path):
         pytest.skip("git is not installed: the page's checkout and git URL need it")
     home = tmp_path / "home"
     checkout = home / "src" / "motor"
-    for name in _working_tree_files():
-        target = checkout / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(os.path.join(ROOT, name), target)
+    copy_working_tree(checkout)
     git = ["git", "-c", "user.name=test", "-c", "user.email=test@localhost"]
     for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "working tree"]):
         subprocess.run(git + command, cwd=checkout, check=True, capture_output=True)
