@@ -326,7 +326,7 @@ _PROTOCOL_METHODS = {"__aiter__", "__anext__", "__aenter__", "__aexit__", "__awa
 
 
 def _all_stub_classes() -> dict[str, ast.ClassDef]:
-    classes = {}
+    classes: dict[str, ast.ClassDef] = {}
     for stub_path in STUBS:
         for node in ast.parse((ROOT / stub_path).read_text()).body:
             if isinstance(node, ast.ClassDef):

@@ -247,9 +247,9 @@ def render_motor() -> str:
     lines += ["from motor.motor_tornado import ("]
     lines += [f"    {n} as {n}," for n in names]
     lines += [")", "", "__all__ = ["]
-    extra = ["MotorConnection", "MotorPoolTimeout", "MotorReplicaSetClient"]
-    extra += ["MotorReplicaSetConnection", "Op", "version", "version_tuple"]
-    lines += [f'    "{n}",' for n in sorted(names + extra)]
+    spec_names = ["MotorConnection", "MotorPoolTimeout", "MotorReplicaSetClient"]
+    spec_names += ["MotorReplicaSetConnection", "Op", "version", "version_tuple"]
+    lines += [f'    "{n}",' for n in sorted(names + spec_names)]
     lines += ["]"]
     return _tidy("\n".join(lines) + "\n" + extras)
 
