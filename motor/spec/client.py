@@ -1,6 +1,7 @@
 """The spec's MotorClient: PyMongo 2's constructor, methods and properties.
 
-Added to ``motor.MotorClient`` (the Motor 3 drop-ins keep Motor 3's API)::
+Added to ``motor.MotorClient`` (which is ``motor.motor_tornado.MotorClient``;
+the asyncio drop-in keeps Motor 3's API)::
 
     client = motor.MotorClient("localhost", 27017).open_sync()
     names = await client.database_names()

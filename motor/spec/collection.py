@@ -1,6 +1,7 @@
 """The spec's MotorCollection: PyMongo 2's methods, over PyMongo 4.
 
-Added to ``motor.MotorCollection`` (the Motor 3 drop-ins keep Motor 3's API)::
+Added to ``motor.MotorCollection`` (which is ``motor.motor_tornado``'s; the
+asyncio drop-in keeps Motor 3's API)::
 
     _id = await collection.insert({"x": 1})            # the new _id; the doc gets it too
     ids = await collection.insert([{"x": 2}, {"x": 3}]) # a list of _ids
@@ -45,8 +46,10 @@ from pymongo.errors import (
 )
 from pymongo.helpers_shared import _fields_list_to_dict, _gen_index_name, _index_list
 
+from motor.core.collection import AgnosticCollection
 from motor.core.metaprogramming import async_method, check_callback, unwrap_args
 from motor.frameworks import spec_mixin
+from motor.spec import manipulators
 from motor.spec._legacy import run_legacy
 from motor.spec.options import (
     SettingsMixin,
@@ -133,9 +136,10 @@ def index_cache(client: Any) -> IndexCache:
     return cache
 
 
-def _empty_positional_projection(args: tuple) -> bool:
-    # find(filter, []) means "only _id" to the spec (PyMongo 2's fields).
-    return len(args) > 1 and args[1] is not None and not args[1]
+# Motor 3's generated methods, which the spec's find and find_one hand their
+# PyMongo 4 arguments to directly.
+_motor_find = AgnosticCollection.find
+_motor_find_one = AgnosticCollection.find_one
 
 
 def _legacy_write_error(exc: BulkWriteError) -> OperationFailure:
@@ -520,12 +524,12 @@ class CollectionSpecMixin(SettingsMixin):
         if (
             len(args) <= _SHARED_POSITIONAL
             and (not kwargs or _PYMONGO2_ONLY.isdisjoint(kwargs))
-            and not _empty_positional_projection(args)
+            and (len(args) < 2 or args[1] is None or args[1])  # not find(filter, [])
         ):
             # Arguments PyMongo 4 takes as they are: no translation needed.
-            cursor = super().find(*args, **kwargs)
-            database = self._database or self.database
-            if database._spec_manipulators is not None:
+            cursor = _motor_find(self, *args, **kwargs)
+            if manipulators.in_use:
+                database = self._database or self.database
                 cursor._spec_fix_outgoing = database._spec_outgoing_fixer(self)
             return cursor
         return self._spec_cursor(args, kwargs)
@@ -542,17 +546,23 @@ class CollectionSpecMixin(SettingsMixin):
             doc = await collection.find_one({"name": "Jesse"})
             doc = await collection.find_one(object_id, network_timeout=5)
         """
+        if not kwargs and not args and not manipulators.in_use:
+            # The per-operation path, find_one(filter): PyMongo 4's find_one
+            # takes it as it is (and reads a filter that is not a document as
+            # an _id), so go straight to Motor's generated method.
+            if spec_or_id is None:
+                return _motor_find_one(self, callback=callback)
+            return _motor_find_one(self, spec_or_id, callback=callback)
         if (
-            (not kwargs or _PYMONGO2_ONLY.isdisjoint(kwargs))
+            _PYMONGO2_ONLY.isdisjoint(kwargs)
             and len(args) < _SHARED_POSITIONAL
             and not (args and args[0] is not None and not args[0])
             and (self._database or self.database)._spec_manipulators is None
         ):
-            # The per-operation path: arguments PyMongo 4's find_one takes as
-            # they are (it reads a filter that is not a document as an _id).
+            # Arguments PyMongo 4's find_one takes as they are.
             if spec_or_id is not None:
                 args = (spec_or_id, *args)
-            return super().find_one(*args, callback=callback, **kwargs)
+            return _motor_find_one(self, *args, callback=callback, **kwargs)
         check_callback(callback)
         unwrap_args((), kwargs)
         if spec_or_id is not None and not isinstance(spec_or_id, Mapping):

@@ -1,6 +1,7 @@
 """The spec's MotorCursor: ``count()``, slicing, and PyMongo 2's query options.
 
-Added to ``motor.MotorCursor`` (not to the Motor 3 drop-ins)::
+Added to ``motor.MotorCursor`` (which is ``motor.motor_tornado``'s; not to the
+asyncio drop-in)::
 
     n = await collection.find({"i": {"$gt": 1}}).count()
     cursor = collection.find().sort("i")[100]      # skip 100, at most one document

@@ -39,6 +39,12 @@ from motor.frameworks import spec_mixin
 from motor.spec import auth
 from motor.spec._legacy import run_legacy
 from motor.spec.collection import index_cache
+from motor.spec.manipulators import (
+    Manipulators,
+    SONManipulator,
+    note_manipulators_in_use,
+    overrides,
+)
 from motor.spec.options import (
     SettingsMixin,
     name_positional,
@@ -51,52 +57,11 @@ __all__ = ["DatabaseSpecMixin", "SONManipulator"]
 OFF, SLOW_ONLY, ALL = 0, 1, 2
 
 
-class SONManipulator:
-    """Base class of SON manipulators (PyMongo 2's ``pymongo.son_manipulator``).
-
-    Override ``transform_incoming`` (documents on their way to the server)
-    and/or ``transform_outgoing`` (documents read); return True from
-    ``will_copy`` if they return new documents instead of changing them::
-
-        class Stamp(motor.spec.SONManipulator):
-            def transform_incoming(self, son, collection):
-                son["stamped"] = True
-                return son
-
-        db.add_son_manipulator(Stamp())
-    """
-
-    def will_copy(self) -> bool:
-        return False
-
-    def transform_incoming(self, son: Any, collection: Any) -> Any:
-        return son
-
-    def transform_outgoing(self, son: Any, collection: Any) -> Any:
-        return son
-
-
-def _overrides(manipulator: Any, method: str) -> bool:
-    if not hasattr(manipulator, method):
-        return False
-    if isinstance(manipulator, SONManipulator):
-        return getattr(type(manipulator), method) is not getattr(SONManipulator, method)
-    return True
-
-
-class _Manipulators:
-    def __init__(self) -> None:
-        self.incoming: list = []
-        self.incoming_copying: list = []
-        self.outgoing: list = []
-        self.outgoing_copying: list = []
-
-
 @spec_mixin("AgnosticDatabase")
 class DatabaseSpecMixin(SettingsMixin):
     """What the spec's MotorDatabase adds to Motor's."""
 
-    _spec_manipulators: _Manipulators | None = None
+    _spec_manipulators: Manipulators | None = None
 
     @property
     def connection(self) -> Any:
@@ -489,12 +454,13 @@ class DatabaseSpecMixin(SettingsMixin):
         """
         manipulators = self._spec_manipulators
         if manipulators is None:
-            manipulators = self._spec_manipulators = _Manipulators()
+            manipulators = self._spec_manipulators = Manipulators()
+            note_manipulators_in_use()
         copying = bool(manipulator.will_copy()) if hasattr(manipulator, "will_copy") else False
-        if _overrides(manipulator, "transform_incoming"):
+        if overrides(manipulator, "transform_incoming"):
             target = manipulators.incoming_copying if copying else manipulators.incoming
             target.insert(0, manipulator)
-        if _overrides(manipulator, "transform_outgoing"):
+        if overrides(manipulator, "transform_outgoing"):
             target = manipulators.outgoing_copying if copying else manipulators.outgoing
             target.insert(0, manipulator)
 
