@@ -94,9 +94,16 @@ class _LoopMongoClient(MongoClient):
         try:
             if self._opened and not self._closed:
                 name = self.__dict__.get("_motor_class_name", "MotorClient")
+                # Where it was made, without the source lines: the line that
+                # made it may spell out a URI with its password.
+                where = "".join(
+                    line
+                    for line in self._topology_settings._stack.splitlines(True)
+                    if line.startswith("  File ")
+                )
                 warnings.warn(
                     f"{name} was never closed. It was opened at:\n"
-                    f"{self._topology_settings._stack}"
+                    f"{where}"
                     f"Call {name}.close() once you are done with it, to end its "
                     "sessions and close its connections.",
                     ResourceWarning,
