@@ -8,7 +8,8 @@ checkout the commands run in. ``python3`` is the Python running this test
 (so ``tools/run_tests.py --python X.Y`` checks the page on each version).
 The lines a block shows under a command are what that command must print.
 pip reaches PyPI for Motor's dependencies (and the page's ODM); its cache is
-the user's, so repeated runs download little.
+the user's, so repeated runs download little. The sections run at the same
+time, each in its own home (they mostly wait on pip).
 
 After the ``motor<4`` section, the ODM it installs (Beanie 1.x, written for
 Motor 3) stores and finds a document through this Motor, against the test
@@ -23,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -97,11 +99,8 @@ def copy_working_tree(destination) -> None:
             shutil.copy2(os.path.join(ROOT, name), target)
 
 
-@pytest.fixture
 def fresh_home(tmp_path):
     """A home directory with ``~/src/motor``: a clone of this working tree, and ``python3``."""
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed: the page's checkout and git URL need it")
     home = tmp_path / "home"
     checkout = home / "src" / "motor"
     copy_working_tree(checkout)
@@ -127,8 +126,43 @@ def fresh_home(tmp_path):
     return home, checkout, env
 
 
+class Run:
+    """One section run in its own fresh home: what each command printed, or how it failed."""
+
+    def __init__(self, title: str, tmp_path):
+        self.title = title
+        self.home, self.checkout, self.env = fresh_home(tmp_path)
+        self.python = str(self.home / "venvs" / "myapp" / "bin" / "python")
+        try:
+            self.stderr = run_section(title, self.home, self.checkout, self.env)
+            self.failure = None
+        except (AssertionError, subprocess.TimeoutExpired) as exc:
+            self.failure = str(exc)
+
+    def check(self):
+        if self.failure:
+            pytest.fail(self.failure)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Every section, run at once (each mostly waits on pip and PyPI)."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed: the page's checkout and git URL need it")
+    with ThreadPoolExecutor(len(SECTIONS)) as pool:
+        futures = {
+            title: pool.submit(Run, title, tmp_path_factory.mktemp("install"))
+            for title in SECTIONS
+        }
+        return {title: future.result() for title, future in futures.items()}
+
+
 def run_section(title: str, home, checkout, env) -> str:
-    """Run a section's commands in one bash; each must print what the page shows."""
+    """Run a section's commands in one bash; each must print what the page shows.
+
+    Returns what the commands wrote on stderr; raises AssertionError if one
+    failed or printed something else.
+    """
     out_dir = home / "outputs"
     out_dir.mkdir()
     lines = ["set -e"]
@@ -142,7 +176,7 @@ def run_section(title: str, home, checkout, env) -> str:
     if result.returncode != 0:
         n = int((out_dir / "last").read_text())
         command = SECTIONS[title][n][0]
-        pytest.fail(
+        raise AssertionError(
             f"{title!r}: `{command}` failed (exit {result.returncode}):\n"
             f"{(out_dir / f'{n}.out').read_text()[-3000:]}\n{(out_dir / f'{n}.err').read_text()[-3000:]}"
         )
@@ -154,18 +188,17 @@ def run_section(title: str, home, checkout, env) -> str:
 
 
 @pytest.mark.parametrize("title", ["From a checkout", "As a wheel", "From a git URL"])
-def test_install_way_works_as_written(title, fresh_home):
-    home, checkout, env = fresh_home
-    run_section(title, home, checkout, env)
-    python = home / "venvs" / "myapp" / "bin" / "python"
+def test_install_way_works_as_written(title, runs):
+    run = runs[title]
+    run.check()
     # Installed, not run from the checkout: the package lives in the venv.
     where = subprocess.run(
-        [str(python), "-c", "import motor; print(motor.__file__)"],
-        cwd=str(home), env=env, capture_output=True, text=True, check=True,
+        [run.python, "-c", "import motor; print(motor.__file__)"],
+        cwd=str(run.home), env=run.env, capture_output=True, text=True, check=True,
     ).stdout.strip()
-    assert where.startswith(str(home / "venvs" / "myapp")), where
+    assert where.startswith(str(run.home / "venvs" / "myapp")), where
     if title == "As a wheel":
-        assert (checkout / "dist" / f"motor-{_version()}-py3-none-any.whl").exists()
+        assert (run.checkout / "dist" / f"motor-{_version()}-py3-none-any.whl").exists()
 
 
 BEANIE_SMOKE = """
@@ -191,16 +224,15 @@ asyncio.run(main())
 """
 
 
-def test_motor_stays_installed_next_to_a_library_that_requires_motor_3(fresh_home):
-    home, checkout, env = fresh_home
-    title = "Next to a library that requires ``motor<4``"
-    stderr = run_section(title, home, checkout, env)
+def test_motor_stays_installed_next_to_a_library_that_requires_motor_3(runs):
+    run = runs["Next to a library that requires ``motor<4``"]
+    run.check()
     # pip says what the page says it says.
-    assert "requires motor<4.0.0,>=2.5.0, but you have motor 4.0.0.dev0" in stderr, stderr
-    python = str(home / "venvs" / "myapp" / "bin" / "python")
+    assert "requires motor<4.0.0,>=2.5.0, but you have motor 4.0.0.dev0" in run.stderr, run.stderr
+    python, env = run.python, run.env
     smoke = subprocess.run(
-        [python, "-c", BEANIE_SMOKE, test_uri()], env=env, capture_output=True, text=True,
-        timeout=120,
+        [python, "-c", BEANIE_SMOKE, test_uri()], cwd=str(run.home), env=env,
+        capture_output=True, text=True, timeout=120,
     )
     assert smoke.returncode == 0 and smoke.stdout == "hello\n", smoke.stdout + smoke.stderr
     # The page's upgrade advice keeps this Motor.
@@ -210,7 +242,7 @@ def test_motor_stays_installed_next_to_a_library_that_requires_motor_3(fresh_hom
     )
     assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
     version = subprocess.run(
-        [python, "-c", "import motor; print(motor.version)"], env=env, capture_output=True,
-        text=True, check=True,
+        [python, "-c", "import motor; print(motor.version)"], cwd=str(run.home), env=env,
+        capture_output=True, text=True, check=True,
     ).stdout.strip()
     assert version == _version()
