@@ -62,12 +62,18 @@ _RAISED = re.compile(r"^[\sE|>]*([A-Za-z_][\w.]*(?:Warning|Error|Exception)): (.
 
 
 def _underlying(text):
-    """The first warning or error in ``text`` that is not pytest's wrapper of it."""
+    """What pytest's wrapper in ``text`` wraps: its first warning, else its first error.
+
+    A warning first, because the traceback can also show errors that the
+    code it passed through handled on the way (chained exceptions).
+    """
+    found = []
     for line in text.splitlines():
         match = _RAISED.match(line)
         if match and not match.group(1).split(".")[-1].startswith(("Pytest", "ExceptionGroup")):
-            return "%s: %s" % (match.group(1), match.group(2).strip())
-    return None
+            found.append((not match.group(1).endswith("Warning"),
+                          "%s: %s" % (match.group(1), match.group(2).strip())))
+    return min(found, key=lambda item: item[0])[1] if found else None
 
 
 def _short_message(report):
