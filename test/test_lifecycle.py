@@ -292,6 +292,48 @@ async def test_close_before_first_use_leaves_the_client_unusable(event_loop):
         await client.motor_test_lifecycle.things.find_one()
 
 
+async def test_close_of_an_auto_encrypting_client_takes_effect_at_once(event_loop, db_name):
+    pytest.importorskip("pymongocrypt", reason="pymongo[encryption] (pymongocrypt) is not installed")
+    from bson.binary import STANDARD
+    from pymongo.encryption import Algorithm
+    from pymongo.encryption_options import AutoEncryptionOpts
+
+    from motor.motor_asyncio import AsyncIOMotorClientEncryption
+
+    kms = {"local": {"key": os.urandom(96)}}
+    key_vault = f"{db_name}.datakeys"
+    plain = AsyncIOMotorClient(test_uri(), io_loop=event_loop)
+    encryption = AsyncIOMotorClientEncryption(
+        kms, key_vault, plain, CodecOptions(uuid_representation=STANDARD)
+    )
+    try:
+        key = await encryption.create_data_key("local")
+        value = await encryption.encrypt(
+            "secret", Algorithm.AEAD_AES_256_CBC_HMAC_SHA_512_Deterministic, key_id=key
+        )
+        await plain[db_name].things.insert_one({"_id": 1, "x": value})
+    finally:
+        await encryption.close()
+        plain.close()
+
+    app_name = _app_name()
+    client = AsyncIOMotorClient(
+        test_uri(),
+        io_loop=event_loop,
+        appName=app_name,
+        auto_encryption_opts=AutoEncryptionOpts(kms, key_vault, bypass_auto_encryption=True),
+    )
+    # Decrypting reads the key vault through PyMongo's internal client,
+    # which then holds a server session of its own.
+    assert await client[db_name].things.find_one() == {"_id": 1, "x": "secret"}
+    key_vault_client = client.delegate._encrypter._internal_client
+    assert key_vault_client is not None
+
+    await client.close()  # its own endSessions would have waited on the loop thread
+    assert key_vault_client._closed and client.delegate._closed
+    assert await off_loop(_wait_for_no_connections, app_name) == 0
+
+
 # -- dropped clients and closed loops are collected --------------------------------
 
 

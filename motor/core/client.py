@@ -152,8 +152,16 @@ class _LoopMongoClient(MongoClient):
         finally:
             if events is not None:
                 del events.join
-        if self._encrypter:
-            self._encrypter.close()
+        encrypter = self._encrypter
+        if encrypter:
+            internal = encrypter._internal_client
+            if internal is not None:
+                # The key vault's client: a plain MongoClient over Motor's
+                # pools (PyMongo's _duplicate), whose own close would wait
+                # for endSessions on the loop thread. Close it the same way.
+                _LoopMongoClient._close_now(internal, goodbye=False)
+                encrypter._internal_client = None
+            encrypter.close()
         self._closed = True
         if conn is None:
             return None
