@@ -286,7 +286,7 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
             raise TypeError(
                 f"driver must be a pymongo.driver_info.DriverInfo, not {type(app_driver).__name__}"
             )
-        kwargs["driver"] = _motor_driver_info(self._framework)
+        kwargs["driver"] = _motor_driver_info(self._framework, app_driver)
         self.delegate = _LoopMongoClient(
             *args,
             connect=False,
@@ -294,9 +294,6 @@ class AgnosticClient(MotorBase, metaclass=MotorMeta):
             _condition_class=GreenletCondition,
             **kwargs,
         )
-        if app_driver is not None:
-            # After Motor's in the handshake: "PyMongo|Motor|<app's name>".
-            self.delegate.append_metadata(app_driver)
         self.delegate._motor_class_name = type(self).__name__
         _live_clients.add(self)
 
@@ -487,15 +484,31 @@ class _Closed:
 _CLOSED = _Closed()
 
 
-def _motor_driver_info(framework: Any) -> DriverInfo:
-    """What the handshake says of Motor (the server logs it per connection)."""
+def _motor_driver_info(framework: Any, app_driver: DriverInfo | None) -> DriverInfo:
+    """What the handshake says of Motor, then of the application, if it says.
+
+    The server logs it for every connection: "PyMongo|Motor|<app's name>",
+    versions and platforms likewise. One DriverInfo for every connection,
+    monitors' included (``append_metadata`` would reach only the
+    application's); PyMongo's constructor refuses a "|" in the fields it is
+    given, so the combination is made with namedtuple's ``_make``, keeping
+    the fields aligned as PyMongo's own appending does.
+    """
     if framework is not None and framework.name == "asyncio":
         platform = "asyncio"
     else:
         import tornado
 
         platform = f"Tornado {tornado.version}"
-    return DriverInfo("Motor", version, platform)
+    if app_driver is None:
+        return DriverInfo("Motor", version, platform)
+    return DriverInfo._make(
+        (
+            f"Motor|{app_driver.name or ''}",
+            f"{version}|{app_driver.version or ''}",
+            f"{platform}|{app_driver.platform}" if app_driver.platform else platform,
+        )
+    )
 
 
 # Every Motor client alive, so that a forked child can unbind them all from
