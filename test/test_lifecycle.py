@@ -364,6 +364,22 @@ def test_clients_dropped_without_close_are_collected_with_their_loops():
     assert _wait_for_no_connections(app_name) == 0
 
 
+async def test_clients_dropped_on_a_running_loop_close_their_connections(event_loop):
+    app_name = _app_name()
+    clients = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        for _ in range(10):
+            client = AsyncIOMotorClient(test_uri(), io_loop=event_loop, appName=app_name)
+            coll = client.motor_test_lifecycle.things
+            await asyncio.gather(*[coll.find_one() for _ in range(3)])
+            clients.append(weakref.ref(client))
+            del client, coll
+        gc.collect()
+    assert [ref() for ref in clients] == [None] * 10
+    assert await off_loop(_wait_for_no_connections, app_name) == 0
+
+
 @pytest.mark.parametrize("flavour", ["asyncio", "tornado"])
 def test_unclosed_client_warning_and_repr_name_the_motor_class(flavour):
     io_loop = AsyncIOLoop()  # a Tornado IOLoop over a new asyncio loop
