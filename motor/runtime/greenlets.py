@@ -37,7 +37,6 @@ from typing import Any, Callable
 
 import greenlet
 
-_getcurrent = greenlet.getcurrent
 __all__ = [
     "LoopRuntime",
     "MotorWorker",
@@ -45,6 +44,8 @@ __all__ = [
     "current_worker",
     "suspend_until",
 ]
+
+_getcurrent = greenlet.getcurrent
 
 # How many idle workers a loop keeps; more than this are let go when they
 # finish, so a burst of 10,000 calls does not pin 10,000 greenlets forever.
@@ -141,9 +142,12 @@ def _serve() -> None:
         idle = runtime._idle
         if len(idle) >= MAX_IDLE_WORKERS:
             return
-        idle.append(_getcurrent())
-        # Idle: keep no reference to the runtime (see MotorWorker).
-        runtime = idle = None
+        # Idle: keep no reference to the runtime (see MotorWorker), not even
+        # through the last caller's ContextVars (a bound session's client).
+        current = _getcurrent()
+        current.gr_context = None
+        idle.append(current)
+        runtime = idle = current = None
         fn, args, kwargs, future, callback, runtime = hub.switch()
 
 
