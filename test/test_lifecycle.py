@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import gc
 import os
 import time
@@ -378,6 +379,29 @@ async def test_clients_dropped_on_a_running_loop_close_their_connections(event_l
         gc.collect()
     assert [ref() for ref in clients] == [None] * 10
     assert await off_loop(_wait_for_no_connections, app_name) == 0
+
+
+_HELD: contextvars.ContextVar = contextvars.ContextVar("motor_test_lifecycle_held")
+
+
+def test_a_closed_loop_is_freed_when_a_callers_context_held_its_client():
+    # A call's context (copied into its worker) may hold the client itself,
+    # as a bound session does: the idle worker must not keep it.
+    with own_loop() as loop:
+        client = AsyncIOMotorClient(test_uri(), io_loop=loop)
+
+        async def call_with_client_in_context() -> None:
+            _HELD.set(client)
+            await client.motor_test_lifecycle.things.find_one()
+
+        loop.run_until_complete(call_with_client_in_context())
+        client.close()
+        client_ref, runtime_ref = weakref.ref(client), weakref.ref(client._runtime)
+        del client
+    gc.collect()
+    # (The loop itself Tornado may keep until it wraps another one, see
+    # test_clients_dropped_without_close_are_collected_with_their_loops.)
+    assert client_ref() is None and runtime_ref() is None
 
 
 @pytest.mark.parametrize("flavour", ["asyncio", "tornado"])
