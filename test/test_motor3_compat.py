@@ -158,6 +158,20 @@ async def test_write_concern_passes_to_with_options_as_a_writeconcern(client, db
     assert bool(motor.MotorClient().write_concern)
 
 
+def test_write_concern_copies_are_plain_write_concerns(client):
+    import copy
+    import pickle
+
+    client.write_concern = {"w": 1, "j": True}
+    for copied in (
+        copy.copy(client.write_concern),
+        copy.deepcopy(client.write_concern),  # must not copy the client
+        pickle.loads(pickle.dumps(client.write_concern)),
+    ):
+        assert type(copied) is WriteConcern
+        assert copied == WriteConcern(w=1, j=True)
+
+
 # -- cursors ---------------------------------------------------------------------------
 
 

@@ -322,6 +322,12 @@ class WriteConcernDocument(WriteConcern, MutableMapping):
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __reduce__(self) -> Any:
+        # A copy (copy, deepcopy, pickle) is a plain WriteConcern: it is not
+        # bound to this one's owner (a deep copy would copy the client).
+        document = self.document
+        return WriteConcern, tuple(document.get(key) for key in _WRITE_CONCERN_KEYS)
+
     def __repr__(self) -> str:
         return f"WriteConcern({', '.join(f'{k}={v!r}' for k, v in self._items.items())})"
 
