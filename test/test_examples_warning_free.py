@@ -103,7 +103,8 @@ def test_example_runs_warning_free(name, code, clean_test_database):
         [sys.executable, "-X", "dev", "-W", "error", "-c", PRELUDE, test_uri(), code, name],
         cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
     )
-    report = f"{name}: exit {result.returncode}\n--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+    report = (f"{name}: exit {result.returncode}\n--- stdout ---\n{result.stdout}\n"
+              f"--- stderr ---\n{result.stderr}")
     assert result.returncode == 0, report
     assert result.stderr == "", report
     assert re.fullmatch(_expected_output(name), result.stdout), report

@@ -178,12 +178,14 @@ def run_section(title: str, home, checkout, env) -> str:
         command = SECTIONS[title][n][0]
         raise AssertionError(
             f"{title!r}: `{command}` failed (exit {result.returncode}):\n"
-            f"{(out_dir / f'{n}.out').read_text()[-3000:]}\n{(out_dir / f'{n}.err').read_text()[-3000:]}"
+            f"{(out_dir / f'{n}.out').read_text()[-3000:]}\n"
+            f"{(out_dir / f'{n}.err').read_text()[-3000:]}"
         )
     for n, (command, expected) in enumerate(SECTIONS[title]):
         if expected:
             printed = (out_dir / f"{n}.out").read_text().strip().splitlines()
-            assert printed == expected, f"{title!r}: `{command}` printed {printed}, the page {expected}"
+            assert printed == expected, (
+                f"{title!r}: `{command}` printed {printed}, the page {expected}")
     return "\n".join((out_dir / f"{n}.err").read_text() for n in range(len(SECTIONS[title])))
 
 

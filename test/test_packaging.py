@@ -41,7 +41,8 @@ PROJECT = PYPROJECT["project"]
 def supported() -> list:
     """["3.11", "3.12", "3.13"]: the per-version classifiers."""
     prefix = "Programming Language :: Python :: "
-    versions = [c[len(prefix):] for c in PROJECT["classifiers"] if re.fullmatch(re.escape(prefix) + r"3\.\d+", c)]
+    versions = [c[len(prefix):] for c in PROJECT["classifiers"]
+                if re.fullmatch(re.escape(prefix) + r"3\.\d+", c)]
     return sorted(versions, key=lambda v: int(v.split(".")[1]))
 
 
@@ -50,12 +51,14 @@ def test_pyproject_declares_the_build_backend_and_the_metadata():
     assert any(r.startswith("setuptools") for r in PYPROJECT["build-system"]["requires"])
     assert PROJECT["name"] == "motor"
     assert PROJECT["dynamic"] == ["version"]
-    assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "motor._version.version"}
-    assert set(PROJECT["dependencies"]) == {"pymongo>=4.20,<4.21", "greenlet>=3.0", "tornado>=6.0,<7"}
+    setuptools = PYPROJECT["tool"]["setuptools"]
+    assert setuptools["dynamic"]["version"] == {"attr": "motor._version.version"}
+    assert set(PROJECT["dependencies"]) == {
+        "pymongo>=4.20,<4.21", "greenlet>=3.0", "tornado>=6.0,<7"}
     assert set(PROJECT["optional-dependencies"]) == {"encryption", "aiohttp"}
     assert PROJECT["urls"]
     assert "Typing :: Typed" in PROJECT["classifiers"]  # motor/py.typed ships
-    assert PYPROJECT["tool"]["setuptools"]["package-data"]["motor"] == ["py.typed", "*.pyi", "**/*.pyi"]
+    assert setuptools["package-data"]["motor"] == ["py.typed", "*.pyi", "**/*.pyi"]
 
 
 def test_setup_py_only_calls_setup():
@@ -125,6 +128,7 @@ def test_wheel_carries_the_metadata(wheel):
     stubs = [n for n in names if n.endswith(".pyi")]
     on_disk = []
     for directory, _, files in os.walk(os.path.join(ROOT, "motor")):
-        on_disk += [os.path.relpath(os.path.join(directory, f), ROOT) for f in files if f.endswith(".pyi")]
+        on_disk += [os.path.relpath(os.path.join(directory, f), ROOT)
+                    for f in files if f.endswith(".pyi")]
     assert sorted(stubs) == sorted(on_disk)
     assert "motor/py.typed" in names

@@ -244,8 +244,8 @@ _PURPOSES = {
     SERVER_VENV: "the test server, a GPL program kept apart from Motor's dependencies",
     MOTOR3_VENV: "the drop-in tests read Motor 3's source and run its own test suite",
 }
-BROWSER_PURPOSE = ("the browser test of examples/message_board drives them; "
-                   "tools/run_tests.py --no-browser skips that test instead")
+BROWSER_PURPOSE = ("the browser test of examples/message_board drives them; with "
+                   "tools/run_tests.py --no-browser nothing is installed and that test is skipped")
 
 
 def _announce(pending, browser):

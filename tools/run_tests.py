@@ -25,7 +25,7 @@ Environment:
 Runner options (taken out of the pytest arguments):
   --python X.Y          run on Python X.Y, in .venv-pyX.Y (repeat for several).
   --no-install          skip the virtualenv and browser checks for a quick re-run.
-  --no-browser          don't install chromium; the browser test is skipped.
+  --no-browser          don't install chromium (without it the browser test is skipped).
 """
 
 import os
