@@ -37,7 +37,7 @@ import os as _os
 from motor import _bridge, core, gridfs  # noqa: F401 - registers the agnostic classes
 from motor import spec  # noqa: F401 - registers the spec's mixins before the classes are made
 from motor._version import version, version_tuple
-from motor.errors import MotorPoolTimeout
+from motor.errors import MotorPoolTimeout  # noqa: F401 - exported through motor_tornado's names
 from motor.frameworks import TORNADO as _TORNADO
 
 _bridge.install()
@@ -58,9 +58,8 @@ MotorConnection = spec.MotorConnection
 MotorReplicaSetConnection = spec.MotorReplicaSetConnection
 
 __all__ = [
-    *_CLASSES,
+    *_CLASSES,  # motor_tornado's names, MotorPoolTimeout among them
     "MotorConnection",
-    "MotorPoolTimeout",
     "MotorReplicaSetConnection",
     "Op",
     "version",
