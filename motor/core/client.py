@@ -101,9 +101,11 @@ class _LoopMongoClient(MongoClient):
                     for line in self._topology_settings._stack.splitlines(True)
                     if line.startswith("  File ")
                 )
+                # PyMongo's prefix is kept: warning filters written for
+                # PyMongo and Motor 3 ("ignore:Unclosed MongoClient") match.
                 warnings.warn(
-                    f"{name} was never closed. It was opened at:\n"
-                    f"{where}"
+                    f"Unclosed MongoClient of a {name}, which was never closed. "
+                    f"It was opened at:\n{where}"
                     f"Call {name}.close() once you are done with it, to end its "
                     "sessions and close its connections.",
                     ResourceWarning,
