@@ -10,6 +10,9 @@ process of its own (bench/worker.py, driven over a pipe):
 * ``pymongo_async``  PyMongo's ``AsyncMongoClient`` on the same Tornado loop (.venv)
 * ``pymongo_sync``   PyMongo's ``MongoClient``: one thread, or one per lane (.venv)
 
+(``--loop-watchdog`` adds a fifth, ``motor_watchdog``: this repository's
+Motor with ``motor.diagnostics``' loop watchdog enabled, compared with
+``motor`` in a table of the watchdog's overhead; doc/diagnostics.rst),
 against two servers, every competitor in one harness run, interleaved round
 robin (A B C D A B C D ...): a canned-reply wire server in C
 (bench/canned_server.c, built here with gcc; it answers from replies that

@@ -800,17 +800,18 @@ class LoopWatchdog:
             if stall.note is None or stall.note[0] != SLOW_CALLBACK:
                 kinds = {IDLE: IDLE_LATE, WATCHDOG: WATCHDOG_NOTE}
                 kind = kinds.get(result.category, SLOW_CALLBACK)
-                stack = _format_loop_stack(frame) if kind == SLOW_CALLBACK else ""
-                place = _frame_place(_user_frame(frame))
-                stall.note = (kind, result.detail, result.location, place, stack)
+                stall.note = (kind, result.detail, result.location, *self._note_place(frame, kind))
             return
         why_not = self._not_waiting(track, watch, now, cpu, runq, sampler_runq)
         if why_not:
             stall.status = f"{result.category}: {result.detail}, not confirmed ({why_not})"
             if stall.note is None:
-                place = _frame_place(_user_frame(frame))
-                stack = _format_loop_stack(frame)
-                stall.note = (SLOW_CALLBACK, result.detail, result.location, place, stack)
+                stall.note = (
+                    SLOW_CALLBACK,
+                    result.detail,
+                    result.location,
+                    *self._note_place(frame, SLOW_CALLBACK),
+                )
             return
         stall.status = f"violation: {result.category}: {result.detail}"
 
@@ -832,6 +833,18 @@ class LoopWatchdog:
         )
         stall.blocking = record
         self._record(record)
+
+    def _note_place(self, frame: Any, kind: str) -> tuple[tuple[str, int, str], str]:
+        """Where a stall that is not a blocking call was seen, and the stack:
+        only when it will be reported (formatting a stack keeps the GIL from
+        the loop thread for a while)."""
+        if kind != SLOW_CALLBACK or not self._reports_slow_callbacks():
+            code = frame.f_code
+            return (code.co_filename, frame.f_lineno or 0, code.co_name), ""
+        return _frame_place(_user_frame(frame)), _format_loop_stack(frame)
+
+    def _reports_slow_callbacks(self) -> bool:
+        return self.slow_callbacks and (self.log or self.callback is not None)
 
     def _not_waiting(
         self,
