@@ -245,7 +245,10 @@ class WriteConcernDocument(WriteConcern, MutableMapping):
     The dict holds what was set; the WriteConcern is what PyMongo sends (with
     ``w`` 0, no other option: "w=0 disables acknowledgement and all other
     write concern options"). It is always true, as a WriteConcern is, even
-    when empty.
+    when empty. Copies (``copy``, ``deepcopy``, ``pickle``) are plain
+    WriteConcerns. Passed as is to ``with_options(write_concern=...)``, it is
+    shared by the new object and follows later changes made through the dict;
+    pass ``copy.copy(collection.write_concern)`` to pass a fixed value.
 
     .. versionchanged:: 4.0
        A WriteConcern as well as a dict, so code written for either works.
