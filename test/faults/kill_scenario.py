@@ -21,9 +21,7 @@ import collections
 import importlib.util
 import json
 import os
-import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 INSERTS, FINDS, DOWN_FOR, OP_BOUND = 200, 100, 2.0, 40.0

@@ -12,10 +12,11 @@ import os
 import subprocess
 import sys
 import threading
-from typing import Any, Optional
+from typing import Optional
 
 import greenlet
 import pytest
+from pymongo.errors import ConnectionFailure
 
 from test.motor_fixtures import off_loop
 from test.servers import REPO_ROOT, SecantusServer, ServerStartError, secantusd_path
@@ -26,8 +27,6 @@ MOTOR3_PYTHON = os.environ.get(
 )
 #: A clear error for a lost server: PyMongo's ConnectionFailure family
 #: (AutoReconnect, NetworkTimeout, ServerSelectionTimeoutError).
-from pymongo.errors import ConnectionFailure  # noqa: E402
-
 CLEAR_NETWORK_ERRORS = (ConnectionFailure,)
 
 
@@ -151,11 +150,12 @@ def run_script(python: str, script: str, *args: str, timeout: float, env: Option
 
 
 def ours_python() -> str:
+    """This project's interpreter (Motor installed editable)."""
     return sys.executable
 
 
 __all__ = [
     "CLEAR_NETWORK_ERRORS", "MOTOR3_PYTHON", "app_pools", "fail_point", "kill_and_restart",
-    "motor3_available", "off_loop", "pool_settles", "pool_state", "resources", "run_script",
-    "ours_python", "start_own_server", "Any",
+    "motor3_available", "off_loop", "ours_python", "pool_settles", "pool_state", "resources",
+    "run_script", "start_own_server",
 ]

@@ -62,11 +62,6 @@ class Connections(monitoring.ConnectionPoolListener):
     def connection_closed(self, event):
         self.closed += 1
 
-    def __getattr__(self, name):
-        if name.startswith(("connection_", "pool_")):
-            return lambda event: None
-        raise AttributeError(name)
-
 
 class FailedAttempts(monitoring.CommandListener):
     """Failed attempts of one command, by operation id (a retry keeps its operation's id)."""

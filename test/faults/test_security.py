@@ -21,7 +21,7 @@ from pymongo import MongoClient
 from pymongo.errors import OperationFailure, PyMongoError
 
 from motor.motor_asyncio import AsyncIOMotorClient
-from test.faults.support import kill_and_restart, off_loop, pool_settles, pool_state, start_own_server
+from test.faults.support import off_loop, pool_settles, pool_state, start_own_server
 from test.servers import find_free_port
 
 ADMIN_PASSWORD = "Adm1n-Faults-Kestrel-4471"
