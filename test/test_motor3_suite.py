@@ -46,11 +46,20 @@ MOTOR3_PYTHON = runner._envs.venv_python(runner._envs.MOTOR3_VENV)
 
 
 @pytest.fixture(scope="module")
-def comparison():
+def comparison(request):
     try:
-        return runner.run_both(test_uri())
+        result = runner.run_both(test_uri())
     except runner.SuiteError as exc:
         pytest.fail(str(exc), pytrace=False)
+    # Both runs' counts and durations in the test command's output, pass or fail.
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.ensure_newline()
+            for line in (result.theirs.summary(), result.ours.summary()):
+                reporter.write_line("Motor 3.7.1's suite, run against %s" % line)
+    return result
 
 
 def _listing(title, findings):
