@@ -151,8 +151,8 @@ def test_comparison_names_each_regression_and_each_untrue_exception():
     assert result.regressions == {
         "t.py::A::test_broken_here": "failed: AssertionError: 1 != 2",
         "t.py::A::test_internal_broken_otherwise": "failed: AssertionError: 3 != 4 (line 5 of "
-                                                   "the exceptions excuses only a failure with "
-                                                   "'_buffer_size')",
+                                                   "motor3_suite_exceptions.txt excuses only a "
+                                                   "failure with '_buffer_size')",
         "u.py::B::test_in_broken_module":
             "not collected, its module failed to import: ImportError: cannot import name 'x'",
     }

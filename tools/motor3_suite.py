@@ -5,7 +5,8 @@ This project's ``motor.motor_tornado`` and ``motor.motor_asyncio`` promise to
 be drop-ins for Motor 3.7.1. The proof is Motor 3.7.1's own suite (all of
 ``test/tornado_tests`` and ``test/asyncio_tests`` from its PyPI sdist), run
 twice on the same server in one go: once in .venv-motor3 with Motor 3.7.1
-(the reference), once in .venv with this project. Every test Motor 3.7.1
+(the reference), once with this project in the venv under test (.venv, or
+``run_tests.py --python``'s). Every test Motor 3.7.1
 passes must pass here too, except the few listed, each with its reason, in
 test/motor3_suite_exceptions.txt. test/test_motor3_suite.py runs it as part of
 the test command; by hand, against a server of your own::
@@ -336,6 +337,8 @@ def run_suite(python, label, db_env, out_dir, oracles=False, motor_path=None,
 
 @dataclass
 class ListedException:
+    """One line of test/motor3_suite_exceptions.txt."""
+
     test: str
     kind: str
     # Text the first line of the test's failure here contains: the exception
@@ -375,6 +378,8 @@ def read_exceptions(path=EXCEPTIONS_FILE):
 
 @dataclass
 class Comparison:
+    """Motor 3.7.1's run and this project's, test by test."""
+
     theirs: RunResult
     ours: RunResult
     exceptions: dict
@@ -412,8 +417,8 @@ def compare(theirs, ours, exceptions):
         if listed is not None and listed.failure in ours.outcomes.get(test, ("", ""))[1]:
             excepted.append(test)
         elif listed is not None:
-            regressions[test] = "%s (line %d of the exceptions excuses only a failure with %r)" % (
-                why, listed.line, listed.failure)
+            regressions[test] = "%s (line %d of %s excuses only a failure with %r)" % (
+                why, listed.line, os.path.basename(EXCEPTIONS_FILE), listed.failure)
         else:
             regressions[test] = why
     for test, exception in sorted(exceptions.items()):
