@@ -42,8 +42,10 @@ from _envs import ROOT, step  # noqa: E402
 
 PYTEST_NO_TESTS_COLLECTED = 5
 # pytest's closing line, with or without -q: "=== 3 passed, 1 skipped in 2.01s ===".
+# A count may be several words: "2 loop watchdog violations" (test/conftest.py).
 SUMMARY_LINE = re.compile(
-    r"^=*\s*(?P<counts>(?:\d+ [a-z]+(?:, )?)+|no tests ran) in (?P<seconds>[\d.]+)s\b.*?=*$")
+    r"^=*\s*(?P<counts>\d+ [a-z][a-z ]*(?:, \d+ [a-z][a-z ]*)*|no tests ran)"
+    r" in (?P<seconds>[\d.]+)s\b.*?=*$")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # pytest's order of the counts in its closing line.
 COUNT_ORDER = ("failed", "passed", "skipped", "deselected", "xfailed", "xpassed", "warnings",
@@ -188,7 +190,8 @@ def _python_version(python):
 
 def _parse_counts(summary):
     counts = {}
-    for number, word in re.findall(r"(\d+) ([a-z]+)", summary.split(" in ")[0]):
+    counts_text = SUMMARY_LINE.match(summary).group("counts")
+    for number, word in re.findall(r"(\d+) ([a-z][a-z ]*[a-z])", counts_text):
         word = {"warning": "warnings", "errors": "error"}.get(word, word)
         counts[word] = counts.get(word, 0) + int(number)
     return counts
