@@ -137,8 +137,10 @@ class LoopStall:
     context: Any = None  # what LoopWatchdog._stall_context() returned when the stall began
     detected_after_ms: float = 0.0  # heartbeat gap when the blocking call was confirmed
     # While the sampler followed the stall (from 30 ms before the stall
-    # limit; Linux, None elsewhere): how long it followed it, and how much of that the loop thread spent on a CPU and
-    # waiting for one (an overloaded machine, not the code, stalls the loop).
+    # limit): how long it followed it, and how much of that the loop thread
+    # spent on a CPU and waiting for one (None where the platform can't tell;
+    # run-queue time needs Linux).  A loop thread that mostly waited for a
+    # CPU was slowed by an overloaded machine more than by its own code.
     observed_ms: float = 0.0
     cpu_ms: Optional[float] = None
     runq_ms: Optional[float] = None
@@ -163,6 +165,7 @@ class LoopStall:
         return f"{self.filename}:{self.lineno} in {self.function}"
 
     def headline(self) -> str:
+        """One line: what kept the loop from running, and where in your code."""
         if self.blocking:
             return (
                 f"event loop blocked by a blocking call ({self.category}) at "
