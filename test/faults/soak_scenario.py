@@ -63,8 +63,8 @@ async def close(client) -> None:
 async def one_op(coll, rng) -> None:
     """One operation of the mix: point reads and writes, and a cursor with getMores.
 
-    Only indexed (``_id``) lookups: SecantusDB is a Python server and scans
-    are slow; the soak measures the driver, not the server.
+    Only ``_id`` lookups on at most ``KEYS`` documents: SecantusDB is a Python
+    server and scans are slow; the soak measures the driver, not the server.
     """
     key = rng.randrange(KEYS)
     kind = rng.random()
@@ -76,7 +76,10 @@ async def one_op(coll, rng) -> None:
         await coll.replace_one({"_id": key}, {"n": 0, "pad": "x" * rng.randrange(2000)},
                                upsert=True)
     elif kind < 0.82:
-        await coll.insert_one({"temporary": True})
+        # Insert and remove: the collection never grows (a growing one would
+        # slow the server down over a long soak, not the driver).
+        result = await coll.insert_one({"temporary": True})
+        await coll.delete_one({"_id": result.inserted_id})
     elif kind < 0.90:
         await coll.delete_one({"_id": key})
     else:
