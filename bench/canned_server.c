@@ -5,9 +5,14 @@
  * Written for Motor's benchmark harness (bench/run.py builds it with gcc
  * and feeds it the replies). One thread, epoll, non-blocking sockets.
  *
- *   canned_server PORT RULES_FILE
+ *   canned_server PORT RULES_FILE [CERT_FILE KEY_FILE]
  *
  * Prints "READY <port>\n" on stdout once it listens (PORT 0 picks a free one).
+ *
+ * TLS: built with -DCANNED_TLS (and -lssl -lcrypto), and given a certificate
+ * chain and its key, it speaks only TLS (OpenSSL, non-blocking handshake,
+ * reads and writes). Replies queued in one pass go out through one SSL_write,
+ * as a server with a write buffer would send them; everything else is the same.
  *
  * Requests understood:
  *   OP_QUERY (2004)  the legacy handshake: answered with the "hello" rule,
@@ -44,6 +49,10 @@
 #include <sys/uio.h>
 #include <arpa/inet.h>
 #include <unistd.h>
+#ifdef CANNED_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
 
 #define OP_REPLY 1
 #define OP_QUERY 2004
@@ -83,6 +92,13 @@ typedef struct {
     reply_t *out;
     size_t outcap, outhead, outlen; /* ring-less: compacted when drained */
     int want_out;
+#ifdef CANNED_TLS
+    SSL *ssl;
+    int handshaking;
+    uint8_t *tbuf; /* plaintext waiting for SSL_write */
+    size_t tcap, toff, tlen;
+    size_t tretry; /* length of an SSL_write to repeat as it was (WANT_WRITE) */
+#endif
 } conn_t;
 
 static rule_t rules[MAX_RULES];
@@ -94,6 +110,9 @@ static int32_t next_request_id = 1;
 static uint8_t ok_doc[] = {17, 0, 0, 0, 0x01, 'o', 'k', 0, 0, 0, 0, 0, 0, 0, 0xF0, 0x3F, 0};
 static uint8_t no_cursor_doc[128];
 static uint32_t no_cursor_len;
+#ifdef CANNED_TLS
+static SSL_CTX *tls_ctx; /* NULL: plain TCP */
+#endif
 
 static void die(const char *what) {
     perror(what);
@@ -251,8 +270,57 @@ static void set_out_interest(conn_t *c, int want) {
     c->want_out = want;
 }
 
+#ifdef CANNED_TLS
+/* TLS: the queued replies, copied in a row into the plaintext buffer, go out
+ * through SSL_write (records of up to 16 KiB); returns -1 if the connection died. */
+static int flush_out_tls(conn_t *c) {
+    for (; c->outlen; c->outhead++, c->outlen--) {
+        reply_t *r = &c->out[c->outhead];
+        size_t need = r->headlen + r->taillen;
+        if (c->tretry == 0 && c->toff) {
+            memmove(c->tbuf, c->tbuf + c->toff, c->tlen - c->toff);
+            c->tlen -= c->toff;
+            c->toff = 0;
+        }
+        if (c->tlen + need > c->tcap) {
+            size_t cap = c->tcap ? c->tcap : 64 * 1024;
+            while (cap < c->tlen + need) cap *= 2;
+            c->tbuf = realloc(c->tbuf, cap);
+            if (!c->tbuf) die("realloc");
+            c->tcap = cap;
+        }
+        memcpy(c->tbuf + c->tlen, r->head, r->headlen);
+        memcpy(c->tbuf + c->tlen + r->headlen, r->tail, r->taillen);
+        c->tlen += need;
+    }
+    c->outhead = 0;
+    while (c->toff < c->tlen) {
+        size_t len = c->tretry ? c->tretry : c->tlen - c->toff;
+        ERR_clear_error(); /* SSL_get_error reads the thread's error queue */
+        int w = SSL_write(c->ssl, c->tbuf + c->toff, (int)(len > 1u << 30 ? 1u << 30 : len));
+        if (w <= 0) {
+            int err = SSL_get_error(c->ssl, w);
+            if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+                c->tretry = len > 1u << 30 ? 1u << 30 : len;
+                set_out_interest(c, err == SSL_ERROR_WANT_WRITE);
+                return 0;
+            }
+            return -1;
+        }
+        c->tretry = 0;
+        c->toff += (size_t)w;
+    }
+    c->toff = c->tlen = 0;
+    set_out_interest(c, 0);
+    return 0;
+}
+#endif
+
 /* Write what we can; returns -1 if the connection died. */
 static int flush_out(conn_t *c) {
+#ifdef CANNED_TLS
+    if (c->ssl) return flush_out_tls(c);
+#endif
     while (c->outlen) {
         reply_t *r = &c->out[c->outhead];
         struct iovec iov[2];
@@ -387,6 +455,10 @@ static void handle_msg(conn_t *c, const uint8_t *m, uint32_t len) {
 
 static void close_conn(conn_t *c) {
     epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+#ifdef CANNED_TLS
+    if (c->ssl) SSL_free(c->ssl);
+    free(c->tbuf);
+#endif
     close(c->fd);
     free(c->in);
     free(c->out);
@@ -405,6 +477,26 @@ static void on_readable(conn_t *c) {
             if (!c->in) die("realloc");
             c->incap = want;
         }
+#ifdef CANNED_TLS
+        if (c->ssl) {
+            /* Until OpenSSL wants more from the socket: a short read does not
+             * mean the kernel (or OpenSSL's buffer) is drained. */
+            ERR_clear_error(); /* another connection's failure must not show here */
+            int r = SSL_read(c->ssl, c->in + c->inlen, (int)(c->incap - c->inlen));
+            if (r > 0) {
+                c->inlen += (size_t)r;
+                continue;
+            }
+            int err = SSL_get_error(c->ssl, r);
+            if (err == SSL_ERROR_WANT_READ) break;
+            if (err == SSL_ERROR_WANT_WRITE) {
+                set_out_interest(c, 1);
+                break;
+            }
+            close_conn(c);
+            return;
+        }
+#endif
         ssize_t n = recv(c->fd, c->in + c->inlen, c->incap - c->inlen, 0);
         if (n == 0) {
             close_conn(c);
@@ -448,10 +540,48 @@ static void on_readable(conn_t *c) {
     if (c->outlen && flush_out(c) < 0) close_conn(c);
 }
 
+#ifdef CANNED_TLS
+static void tls_setup(const char *cert, const char *key) {
+    tls_ctx = SSL_CTX_new(TLS_server_method());
+    if (!tls_ctx || SSL_CTX_use_certificate_chain_file(tls_ctx, cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(tls_ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(tls_ctx) != 1) {
+        ERR_print_errors_fp(stderr);
+        exit(1);
+    }
+    SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+}
+
+/* Drive a server handshake; returns 1 once done, 0 to wait, -1 if it failed. */
+static int handshake(conn_t *c) {
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        c->handshaking = 0;
+        set_out_interest(c, 0);
+        return 1;
+    }
+    int err = SSL_get_error(c->ssl, r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        set_out_interest(c, err == SSL_ERROR_WANT_WRITE);
+        return 0;
+    }
+    return -1;
+}
+#endif
+
 int main(int argc, char **argv) {
-    if (argc != 3) {
-        fprintf(stderr, "usage: %s PORT RULES_FILE\n", argv[0]);
+    if (argc != 3 && argc != 5) {
+        fprintf(stderr, "usage: %s PORT RULES_FILE [CERT_FILE KEY_FILE]\n", argv[0]);
         return 2;
+    }
+    if (argc == 5) {
+#ifdef CANNED_TLS
+        tls_setup(argv[3], argv[4]);
+#else
+        fprintf(stderr, "%s: built without TLS (-DCANNED_TLS)\n", argv[0]);
+        return 2;
+#endif
     }
     signal(SIGPIPE, SIG_IGN);
     make_no_cursor_doc();
@@ -494,9 +624,39 @@ int main(int argc, char **argv) {
                     nc->in = malloc(nc->incap);
                     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = nc};
                     epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+#ifdef CANNED_TLS
+                    if (tls_ctx) {
+                        nc->ssl = SSL_new(tls_ctx);
+                        if (!nc->ssl) die("SSL_new");
+                        SSL_set_fd(nc->ssl, fd);
+                        SSL_set_accept_state(nc->ssl);
+                        nc->handshaking = 1;
+                    }
+#endif
                 }
                 continue;
             }
+#ifdef CANNED_TLS
+            if (c->handshaking) {
+                int h = handshake(c);
+                if (h < 0) {
+                    close_conn(c);
+                    continue;
+                }
+                if (h == 0) continue;
+                /* done: the client's first request may already be here */
+                on_readable(c);
+                continue;
+            }
+            if (c->ssl && c->tretry && (events[i].events & (EPOLLIN | EPOLLOUT))) {
+                /* an SSL_write waiting for the socket (either way) */
+                if (flush_out(c) < 0) {
+                    close_conn(c);
+                    continue;
+                }
+                if (!(events[i].events & EPOLLIN)) continue;
+            } else
+#endif
             if (events[i].events & EPOLLOUT) {
                 if (flush_out(c) < 0) {
                     close_conn(c);

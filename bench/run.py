@@ -21,6 +21,14 @@ bench/replies.py precomputes, so the client is the bottleneck), pinned
 SecantusDB (end to end). A floor is measured too: the same ping round trip
 over a raw blocking socket and over a bare Tornado IOStream.
 
+``--tls`` adds the same series over TLS: the canned server built with
+OpenSSL (``-DCANNED_TLS``, needs libssl-dev) and SecantusDB with its
+``--tls-cert-file``/``--tls-key-file``/``--tls-ca-file`` flags, both
+presenting a certificate for 127.0.0.1 signed by a CA made at run time (in
+the results directory, with the ``openssl`` command, as the test suite does).
+Every competitor connects with ``tls=true&tlsCAFile=<that CA>``: certificate
+and hostname verification on. ``--no-plain`` runs the TLS series only.
+
 Output (bench/results/<stamp>/, or --out): results.json, results.md (the
 tables and the targets), plot.png (µs per operation, log scale).
 ``--write-doc`` also rewrites doc/performance.rst and doc/performance.png.
@@ -129,19 +137,45 @@ def extract_data():
         archive.extractall(os.path.dirname(DATA_DIR))
 
 
-def build_canned_server():
+def build_canned_server(tls=False):
+    """The canned server's binary; ``tls``: the variant that speaks TLS (OpenSSL)."""
     source = os.path.join(HERE, "canned_server.c")
-    binary = os.path.join(BUILD_DIR, "canned_server")
+    binary = os.path.join(BUILD_DIR, "canned_server_tls" if tls else "canned_server")
     if os.path.exists(binary) and os.path.getmtime(binary) >= os.path.getmtime(source):
         return binary
     gcc = shutil.which("gcc") or shutil.which("cc")
     if gcc is None:
         _envs.fail("gcc is needed to build bench/canned_server.c (apt-get install gcc)")
     os.makedirs(BUILD_DIR, exist_ok=True)
-    step("building the canned server: %s -O2 %s" % (os.path.basename(gcc),
-                                                     os.path.relpath(source, ROOT)))
-    subprocess.check_call([gcc, "-O2", "-Wall", "-o", binary, source])
+    flags = ["-DCANNED_TLS"] if tls else []
+    libs = ["-lssl", "-lcrypto"] if tls else []
+    step("building the canned server: %s -O2 %s%s" % (
+        os.path.basename(gcc), " ".join(flags + [os.path.relpath(source, ROOT)]),
+        " " + " ".join(libs) if libs else ""))
+    result = subprocess.run([gcc, "-O2", "-Wall", *flags, "-o", binary, source, *libs],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        hint = (" (the TLS variant needs OpenSSL's headers: apt-get install libssl-dev)"
+                if tls else "")
+        _envs.fail("building %s failed%s:\n%s" % (os.path.relpath(source, ROOT), hint,
+                                                   result.stdout))
     return binary
+
+
+def make_certificates(directory):
+    """A CA and a server certificate for 127.0.0.1 and localhost, made now with the
+    openssl command (test/servers.py's make_test_certificates); returns their paths."""
+    if not shutil.which("openssl"):
+        _envs.fail("the openssl command is needed to make the TLS series' certificates "
+                   "(apt-get install openssl)")
+    step("making a test CA and server certificate in %s" % (
+        os.path.relpath(directory, ROOT) if directory.startswith(ROOT) else directory))
+    return _envs.load_servers().make_test_certificates(directory)
+
+
+def tls_uri(uri, certificates):
+    """``uri`` with TLS on, trusting only the test CA (certificate and hostname checked)."""
+    return uri + "&tls=true&tlsCAFile=%s" % certificates["ca"]
 
 
 def make_replies(python, n, gridfs_bytes, concurrency):
@@ -168,19 +202,36 @@ def pinned(command, core):
 
 # -- servers -------------------------------------------------------------------------
 
+def read_exactly(sock, count):
+    """``count`` bytes from a blocking socket (an SSLSocket takes no MSG_WAITALL)."""
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            raise RuntimeError("the canned server closed the connection")
+        data += chunk
+    return data
+
+
 class CannedServer:
     label = "canned C server"
 
-    def __init__(self, binary, replies_dir, core):
+    def __init__(self, binary, replies_dir, core, certificates=None):
         self.replies_dir = replies_dir
-        command = pinned([binary, "0", os.path.join(replies_dir, "rules-base.txt")], core)
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        self.certificates = certificates
+        command = [binary, "0", os.path.join(replies_dir, "rules-base.txt")]
+        if certificates:
+            command += [certificates["server_cert"], certificates["server_key"]]
+        self.process = subprocess.Popen(pinned(command, core), stdout=subprocess.PIPE,
+                                        text=True)
         line = self.process.stdout.readline()
         if not line.startswith("READY"):
             raise RuntimeError("canned server did not start: %r" % line)
         self.port = int(line.split()[1])
         self.pid = self.process.pid
         self.uri = "mongodb://127.0.0.1:%d/?directConnection=true" % self.port
+        if certificates:
+            self.uri = tls_uri(self.uri, certificates)
 
     def load(self, bench, conc):
         """Switch the replies to those of ``bench`` at ``conc`` (clients idle)."""
@@ -193,9 +244,14 @@ class CannedServer:
         body = struct.pack("<I", 0) + b"\x00" + doc
         message = struct.pack("<iiii", 16 + len(body), 7, 0, 2013) + body
         with socket.create_connection(("127.0.0.1", self.port)) as sock:
+            if self.certificates:
+                import ssl
+
+                context = ssl.create_default_context(cafile=self.certificates["ca"])
+                sock = context.wrap_socket(sock, server_hostname="127.0.0.1")
             sock.sendall(message)
-            header = sock.recv(16, socket.MSG_WAITALL)
-            sock.recv(int.from_bytes(header[:4], "little") - 16, socket.MSG_WAITALL)
+            header = read_exactly(sock, 16)
+            read_exactly(sock, int.from_bytes(header[:4], "little") - 16)
 
     def stop(self):
         self.process.terminate()
@@ -205,7 +261,7 @@ class CannedServer:
 class Secantus:
     label = "SecantusDB"
 
-    def __init__(self, core):
+    def __init__(self, core, certificates=None):
         servers = _envs.load_servers()
         launcher = os.environ.get("MOTOR_TEST_SECANTUSD") or _envs.secantusd_default()
 
@@ -214,11 +270,18 @@ class Secantus:
                 return pinned(super().command_line(), core)
 
         os.makedirs(WORK_DIR, exist_ok=True)
+        tls = {}
+        if certificates:
+            tls = dict(tls_cert_file=certificates["server_cert"],
+                       tls_key_file=certificates["server_key"],
+                       tls_ca_file=certificates["ca"])
         self.server = PinnedServer(executable=launcher, standalone=True,
-                                   log_path=os.path.join(WORK_DIR, "secantusd.log"))
+                                   log_path=os.path.join(WORK_DIR, "secantusd.log"), **tls)
         self.server.start()
         self.pid = self.server.process.pid
         self.uri = self.server.uri
+        if certificates:
+            self.uri = tls_uri(self.uri, certificates)
 
     def load(self, bench, conc):
         pass
@@ -350,6 +413,9 @@ def summarize(series, bench, conc, key, rows, ops, size):
         # motor_watchdog: what the loop watchdog's sampler did, per round
         "watchdog": [r["watchdog"] for r in rows if "watchdog" in r],
         "server_cpu_share": [round(x, 3) for x in server_share],
+        # the client's own CPU time per operation (less moved by other load than wall time)
+        "cpu_us_best": min(r.get("cpu", 0) for r in rows) / ops * 1e6,
+        "cpu_us_median": percentile(sorted(r.get("cpu", 0) for r in rows), 0.5) / ops * 1e6,
         "client_cpu_share": [round(x, 3) for x in client_share],
     }
 
@@ -497,6 +563,55 @@ def targets(records, series):
     return out
 
 
+def tls_targets(records, series):
+    """Issue 11's TLS targets on ``series``, best of the rounds, as :func:`targets`.
+
+    Run command, find one and small insertOne: at c=1 within 1.15x PyMongo
+    sync's µs/op; at c=1 and c=100 at least 1.25x Motor 3.7.1's ops/s; at
+    c=100 at least 1.3x PyMongo Async's. Each line also gives the client's
+    CPU µs/op (its own process time over the iteration's operations).
+    """
+    idx = index(records)
+    out = []
+
+    def get(bench, conc, comp):
+        return idx.get((series, bench, conc, comp))
+
+    def cpu(r):
+        return "CPU %.1f" % r["cpu_us_best"] if r.get("cpu_us_best") else "CPU -"
+
+    benches = ("run_command", "find_one", "small_insert")
+    for bench in benches:
+        m, s = get(bench, 1, "motor"), get(bench, 1, "pymongo_sync")
+        if m and s:
+            x = m["us_best"] / s["us_best"]
+            out.append(("TLS c=1 %s: Motor µs/op %.1f (%s) vs PyMongo sync %.1f (%s) = %.3fx "
+                        "(target <= 1.15x)" % (LABELS[bench], m["us_best"], cpu(m),
+                                               s["us_best"], cpu(s), x), x <= 1.15, ""))
+    for conc in sorted({r["conc"] for r in records if r["series"] == series}):
+        goals = [("motor3", 1.25)] + ([("pymongo_async", 1.3)] if conc > 1 else [])
+        for bench in benches:
+            m, sync = get(bench, conc, "motor"), get(bench, conc, "pymongo_sync")
+            for other, goal in goals:
+                o = get(bench, conc, other)
+                if not (m and o):
+                    continue
+                x = m["ops_best"] / o["ops_best"]
+                floor = ""
+                if x < goal and conc == 1 and sync:
+                    y = sync["ops_best"] / o["ops_best"]
+                    floor = ("PyMongo sync itself, the floor for a bridge over its code at "
+                             "c=1, is %.2fx %s (%.1f vs %.1f µs)%s"
+                             % (y, COMPETITOR_LABELS[other], sync["us_best"], o["us_best"],
+                                ": below the floor" if y < goal else ""))
+                out.append(("TLS c=%d %s: Motor ops/s %.0f (%s µs/op) vs %s %.0f (%s µs/op) "
+                            "= %.2fx (target >= %.2fx)"
+                            % (conc, LABELS[bench], m["ops_best"], cpu(m),
+                               COMPETITOR_LABELS[other], o["ops_best"], cpu(o), x, goal),
+                            x >= goal, floor))
+    return out
+
+
 def watchdog_overhead(records):
     """Rows comparing Motor with motor.diagnostics' loop watchdog on and off
     (``--loop-watchdog``), per series, benchmark and concurrency; [] without it."""
@@ -556,12 +671,18 @@ def report(results):
         out.append("")
         out.append(markdown_table(overhead))
         out.append("")
-    out.append("## Targets (%s, best of rounds)" % results["target_series"])
-    out.append("")
-    for text, ok, floor in targets(results["records"], results["target_series"]):
-        out.append("- %s %s" % ("PASS" if ok else "FAIL", text))
-        if floor:
-            out.append("  - floor: %s" % floor)
+    for key, title, check in (("target_series", "Targets", targets),
+                              ("tls_target_series", "TLS targets", tls_targets)):
+        series = results.get(key)
+        if not series:
+            continue
+        out.append("## %s (%s, best of rounds)" % (title, series))
+        out.append("")
+        for text, ok, floor in check(results["records"], series):
+            out.append("- %s %s" % ("PASS" if ok else "FAIL", text))
+            if floor:
+                out.append("  - floor: %s" % floor)
+        out.append("")
     if results.get("memory"):
         out.append("")
         out.append("## Memory: %d concurrent pending find_one on one client" % (
@@ -577,6 +698,12 @@ def report(results):
         if ratio_text:
             out.append("- %s" % ratio_text)
     return "\n".join(out) + "\n"
+
+
+def ssl_version():
+    import ssl
+
+    return ssl.OPENSSL_VERSION.split()[1]
 
 
 def machine_description():
@@ -625,6 +752,11 @@ def parse_args(argv):
                         help="also run Motor with motor.diagnostics' loop watchdog enabled "
                         "(competitor %s, interleaved with the others) and report its "
                         "overhead" % WATCHDOG_COMPETITOR)
+    parser.add_argument("--tls", action="store_true",
+                        help="also run every series over TLS (canned server built with OpenSSL, "
+                        "SecantusDB with its TLS flags; certificates made at run time)")
+    parser.add_argument("--no-plain", action="store_true",
+                        help="with --tls: only the TLS series")
     parser.add_argument("--no-floor", action="store_true")
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--no-install", action="store_true", help="use the venvs as they are")
@@ -657,6 +789,9 @@ def parse_args(argv):
         settings["competitors"].insert(at, WATCHDOG_COMPETITOR)
     if args.no_floor:
         settings["floor_n"] = 0
+    if args.no_plain and not args.tls:
+        parser.error("--no-plain leaves nothing to run without --tls")
+    settings["tls"], settings["plain"] = args.tls, not args.no_plain
     return args, settings
 
 
@@ -697,41 +832,53 @@ def main(argv):
         "series": [], "series_info": {}, "records": [], "versions": {},
     }
     plan = []
-    if not cfg["rounds"]:
-        pass
-    elif pin:
-        plan.append(("canned, pinned", "canned", cfg["n"], cfg["rounds"], True))
-        if cfg["unpinned_rounds"]:
-            plan.append(("canned, unpinned", "canned", cfg["n"], cfg["unpinned_rounds"], False))
-    else:
-        plan.append(("canned, unpinned", "canned", cfg["n"], cfg["rounds"], False))
-    if cfg["secantus_n"] and cfg["secantus_rounds"]:
-        plan.append(("SecantusDB, pinned" if pin else "SecantusDB, unpinned", "secantus",
-                     cfg["secantus_n"], cfg["secantus_rounds"], pin))
+    for tls in ([False] if cfg["plain"] else []) + ([True] if cfg["tls"] else []):
+        suffix = " TLS" if tls else ""
+        if not cfg["rounds"]:
+            pass
+        elif pin:
+            plan.append(("canned%s, pinned" % suffix, "canned", cfg["n"], cfg["rounds"], True,
+                         tls))
+            if cfg["unpinned_rounds"]:
+                plan.append(("canned%s, unpinned" % suffix, "canned", cfg["n"],
+                             cfg["unpinned_rounds"], False, tls))
+        else:
+            plan.append(("canned%s, unpinned" % suffix, "canned", cfg["n"], cfg["rounds"],
+                         False, tls))
+        if cfg["secantus_n"] and cfg["secantus_rounds"]:
+            plan.append(("SecantusDB%s, %s" % (suffix, "pinned" if pin else "unpinned"),
+                         "secantus", cfg["secantus_n"], cfg["secantus_rounds"], pin, tls))
     if not plan:
         _envs.fail("nothing to run: every series has 0 rounds")
-    results["target_series"] = plan[0][0]
+    results["target_series"] = next((p[0] for p in plan if not p[5]), None)
+    results["tls_target_series"] = next((p[0] for p in plan if p[5]), None)
+    certificates = make_certificates(os.path.join(out_dir, "tls")) if cfg["tls"] else None
+    tls_binary = build_canned_server(tls=True) if cfg["tls"] and cfg["rounds"] else None
 
-    for name, kind, n, rounds, pinned_series in plan:
+    for name, kind, n, rounds, pinned_series, tls in plan:
         client_core = CLIENT_CORE if pinned_series else None
         server_core = SERVER_CORE if pinned_series else None
         if kind == "canned":
             if n != cfg["n"]:
                 replies_dir, _ = make_replies(dev_python, n, cfg["gridfs_bytes"],
                                               cfg["concurrency"])
-            server = CannedServer(binary, replies_dir, server_core)
+            server = CannedServer(tls_binary if tls else binary, replies_dir, server_core,
+                                  certificates if tls else None)
             description = "canned C server (bench/canned_server.c)"
         else:
-            step("starting SecantusDB (in memory)")
-            server = Secantus(server_core)
+            step("starting SecantusDB (in memory)%s" % (" over TLS" if tls else ""))
+            server = Secantus(server_core, certificates if tls else None)
             description = "SecantusDB %s, in memory, end to end" % _envs.SECANTUSDB_REQUIREMENT
+        if tls:
+            description += (", TLS (OpenSSL %s; clients verify the certificate and the host "
+                            "name against a test CA)" % ssl_version())
         description += (", clients on core %s, server on core %s" % (CLIENT_CORE, SERVER_CORE)
                         if pinned_series else ", unpinned")
         try:
             records, infos = run_series(
                 name, server, pythons, cfg["competitors"], cfg["benchmarks"],
                 cfg["concurrency"], n, rounds, cfg["gridfs_bytes"], sizes, client_core,
-                cfg["warmup"], cfg["floor_n"] if kind == "canned" else 0)
+                cfg["warmup"], cfg["floor_n"] if kind == "canned" and not tls else 0)
         except Exception as exc:  # noqa: BLE001 - report it, keep the other series
             step("%s FAILED: %s" % (name, exc))
             results.setdefault("errors", []).append("%s: %s" % (name, exc))
@@ -748,7 +895,7 @@ def main(argv):
         with open(os.path.join(out_dir, "results.json"), "w") as f:
             json.dump(results, f, indent=1)  # what we have so far
 
-    if cfg["memory_n"]:
+    if cfg["memory_n"] and cfg["plain"]:
         results["memory"] = measure_memory(binary, replies_dir, pythons, cfg, pin)
 
     results["meta"]["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -848,15 +995,19 @@ def write_doc(results, plot_path):
         lines += [title, "~" * len(title), "",
                   "%s; N=%d, %d rounds." % (info["description"], info["n"], info["rounds"]),
                   "", rst_table(table_rows(results["records"], series)), ""]
-    title = "Targets (%s, best of rounds)" % results["target_series"]
-    lines += [title, "~" * len(title), ""]
-    for text, ok, floor in targets(results["records"], results["target_series"]):
-        lines.append("- %s: %s" % ("PASS" if ok else "FAIL", text.replace("*", "\\*")))
-        if floor:
-            lines.append("")
-            lines.append("  - floor: %s" % floor)
-            lines.append("")
-    lines.append("")
+    for key, name, check in (("target_series", "Targets", targets),
+                             ("tls_target_series", "TLS targets", tls_targets)):
+        if not results.get(key):
+            continue
+        title = "%s (%s, best of rounds)" % (name, results[key])
+        lines += [title, "~" * len(title), ""]
+        for text, ok, floor in check(results["records"], results[key]):
+            lines.append("- %s: %s" % ("PASS" if ok else "FAIL", text.replace("*", "\\*")))
+            if floor:
+                lines.append("")
+                lines.append("  - floor: %s" % floor)
+                lines.append("")
+        lines.append("")
     if results.get("memory"):
         m = results["memory"]
         title = "Memory: %d pending find_one on one client" % m["n"]
