@@ -505,6 +505,50 @@ def test_classifier_busy():
         probe.finish()
 
 
+def _nonblocking_receiver(release, sock):
+    buf = bytearray(1)
+    while not release.is_set():
+        try:
+            sock.recv_into(buf)
+        except BlockingIOError:
+            pass
+
+
+def _blocking_receiver(release, sock):
+    while not release.is_set():
+        try:
+            sock.recv_into(bytearray(1))
+        except socket.timeout:
+            pass
+
+
+def test_a_call_on_a_non_blocking_socket_is_recognised():
+    # Such a call returns at once: a loop thread found sitting at it without
+    # using a CPU was waiting for the GIL, and is not reported as blocked.
+    from motor.diagnostics._classify import calls_nonblocking_socket
+
+    a, b = socket.socketpair()
+    with a, b:
+        a.setblocking(False)
+        probe = _Probe(_nonblocking_receiver, a)
+        try:
+            deadline = time.monotonic() + 5
+            frame = sys._current_frames()[probe.thread.ident]
+            while not calls_nonblocking_socket(frame) and time.monotonic() < deadline:
+                time.sleep(0.001)
+                frame = sys._current_frames()[probe.thread.ident]
+            assert calls_nonblocking_socket(frame)
+        finally:
+            probe.finish()
+        a.settimeout(0.05)  # blocking, with a timeout
+        result, finish = _frame_of(_blocking_receiver, a)
+        try:
+            assert result.category == SOCKET
+            assert not calls_nonblocking_socket(sys._current_frames()[finish.__self__.thread.ident])
+        finally:
+            finish()
+
+
 def _call_sites_sample(sock, n, self, a, x, receive, time):
     sock.recv(n)
     time.sleep(self.timeout)

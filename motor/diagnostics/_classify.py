@@ -21,6 +21,7 @@ function or builtin).
 
 from __future__ import annotations
 
+import _socket
 import bisect
 import builtins
 import dis
@@ -28,6 +29,7 @@ import functools
 import inspect
 import queue
 import re
+import socket
 import threading
 import types
 from dataclasses import dataclass
@@ -521,6 +523,29 @@ def _classify_innermost(
         return category or BUSY, site
 
     return BUSY, f"{op or 'executing'} in {where}"
+
+
+def calls_nonblocking_socket(frame: Any) -> bool:
+    """Whether ``frame`` is calling a method of a socket in non-blocking mode.
+
+    Such a call returns at once (EAGAIN, EINPROGRESS): a thread found sitting
+    at it without using a CPU was waiting for the GIL after the call, not in
+    it.  Reads the frame's locals: only call this while the thread is parked.
+    """
+    op, names = _call_site(frame.f_code, frame.f_lasti)
+    if op not in _CALL_OPS or len(names) < 2:
+        return False
+    obj = _resolve(frame, names[:-1], True)
+    if not isinstance(obj, socket.socket):
+        return False
+    try:
+        # The C method: a subclass's gettimeout() is not run.
+        return _SOCKET_GETTIMEOUT(obj) == 0.0
+    except Exception:
+        return False
+
+
+_SOCKET_GETTIMEOUT = _socket.socket.gettimeout
 
 
 def classify_frame(

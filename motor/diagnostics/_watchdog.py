@@ -53,7 +53,15 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional, TypeVar
 
-from motor.diagnostics._classify import BUSY, IDLE, WATCHDOG, Classification, classify_frame
+from motor.diagnostics._classify import (
+    BUSY,
+    IDLE,
+    SOCKET,
+    WATCHDOG,
+    Classification,
+    calls_nonblocking_socket,
+    classify_frame,
+)
 
 __all__ = [
     "BLOCKING_CALL",
@@ -808,6 +816,18 @@ class LoopWatchdog:
         why_not = self._not_waiting(track, watch, now, cpu, runq, sampler_runq)
         if why_not:
             stall.status = f"{result.category}: {result.detail}, not confirmed ({why_not})"
+            if stall.note is None:
+                stall.note = (
+                    SLOW_CALLBACK,
+                    result.detail,
+                    result.location,
+                    *self._note_place(frame, SLOW_CALLBACK),
+                )
+            return
+        if result.category == SOCKET and calls_nonblocking_socket(frame):
+            # A non-blocking socket call cannot block: the loop thread sat
+            # there waiting for the GIL (held by another thread).
+            stall.status = f"{result.category}: {result.detail}, not confirmed (non-blocking socket)"
             if stall.note is None:
                 stall.note = (
                     SLOW_CALLBACK,
