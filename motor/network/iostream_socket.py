@@ -13,7 +13,8 @@ connects and does the TLS handshake through the IOStream, all within
 
 Two ways to move bytes, chosen per connection:
 
-* **Direct** (plain TCP): once the IOStream has connected, Motor takes the
+* **Direct** (plain TCP and TLS): once the IOStream has connected (and,
+  for TLS, finished the handshake), Motor takes the
   descriptor out of Tornado's event registration (``IOLoop.remove_handler``)
   and does non-blocking ``send``/``recv_into`` on the IOStream's socket
   itself. A worker that must wait registers with the asyncio loop
@@ -24,8 +25,17 @@ Two ways to move bytes, chosen per connection:
   place between operations (a reply only arrives after a request, while the
   worker waits for it) and is dropped when the socket turns readable with
   nobody waiting. The IOStream still owns the socket and closes it.
-* **Through the IOStream** (TLS): ``read_into``/``write`` Futures, as
-  ``SSLIOStream`` must do the TLS framing.
+  Over TLS the socket is the ``SSLSocket`` that ``SSLIOStream`` wrapped
+  with PyMongo's ``SSLContext`` and verified (certificate and host name)
+  during its handshake: non-blocking ``send``/``recv_into`` on it raise
+  ``SSLWantWriteError``/``SSLWantReadError`` where a plain socket raises
+  ``BlockingIOError``. A read returns at most one TLS record (16 KiB of
+  data), and OpenSSL may hold decrypted data the descriptor no longer
+  shows (``SSLSocket.pending()``), so a TLS read is taken to have drained
+  the connection only when it returned less than a full record and nothing
+  is pending.
+* **Through the IOStream** (a stream that was not connected by
+  :func:`open_socket_interface`): ``read_into``/``write`` Futures.
 
 Timeouts: PyMongo reads in 0.5 s slices (``_POLL_TIMEOUT``) to notice
 cancelled operations, so nearly every wait carries a 0.5 s timeout that
@@ -64,6 +74,11 @@ _READ_BUFFER_SIZE = 64 * 1024
 # Requests up to this size may wait for the runtime's flush, to go out in a
 # row with other calls' requests.
 _COALESCE_MAX = 16 * 1024
+# The most data one TLS record carries: a TLS read returns at most this much,
+# so a read this size may have left more records behind it.
+_TLS_RECORD = 16 * 1024
+# What a non-blocking read or write raises when it must wait, plain or TLS.
+_WOULD_BLOCK = (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _TIMED_OUT: Any = object()
 _CLOSED: Any = object()
 
@@ -95,6 +110,19 @@ class _MotorIOStream(IOStream):
         super().close_fd()
 
 
+class _MotorSSLIOStream(SSLIOStream):
+    """The same for TLS: an SSLIOStream (its handshake and checks are Tornado's
+    and PyMongo's) that tells its Motor socket before its descriptor closes."""
+
+    motor_socket: Any = None
+
+    def close_fd(self) -> None:
+        owner = self.motor_socket
+        if owner is not None:
+            owner._on_close_fd()
+        super().close_fd()
+
+
 class IOStreamSocket:
     """The subset of ``socket.socket`` PyMongo uses, over an IOStream."""
 
@@ -102,7 +130,7 @@ class IOStreamSocket:
         "stream", "_sock", "_fd", "_timeout", "_pending_read", "_loop", "_runtime",
         "_thread_id", "_direct", "_rbuf", "_rview", "_rstart", "_rend", "_readable",
         "_reading", "_waiter", "_wait_seq", "_timer", "_writing", "_closed", "_wake_deferred",
-        "_read_error", "_unsent", "_pid",
+        "_read_error", "_unsent", "_pid", "_tls", "_full_read",
     )
 
     def __init__(self, stream: IOStream, timeout: float | None, loop: Any, runtime: Any = None):
@@ -124,16 +152,23 @@ class IOStreamSocket:
         self._rstart = self._rend = 0
         self._read_error: OSError | None = None  # met by the loop's read, for the worker
         self._unsent: Any = None  # a request waiting for the runtime's next flush
+        self._tls = isinstance(stream, _MotorSSLIOStream)
         self._direct = (
             runtime is not None
-            and isinstance(stream, _MotorIOStream)
+            and (self._tls or isinstance(stream, _MotorIOStream))
             and not stream.closed()
             and stream._read_buffer_size == 0
             and not stream.writing()
+            and not (self._tls and stream._ssl_accepting)  # handshake done
         )
+        # A read this long may have left more data behind it.
+        self._full_read = _TLS_RECORD if self._tls else _READ_BUFFER_SIZE
         if self._direct:
             self._sock = stream.socket
             self._fd = self._sock.fileno()
+            # A TLS server may have sent records right after its handshake
+            # (session tickets): look before waiting.
+            self._readable = self._tls
             self._rbuf = bytearray(_READ_BUFFER_SIZE)
             self._rview = memoryview(self._rbuf)
             stream.motor_socket = self
@@ -247,7 +282,9 @@ class IOStreamSocket:
             return
         try:
             count = self._sock.recv_into(self._rview)
-        except (BlockingIOError, InterruptedError):
+        except _WOULD_BLOCK:
+            # (A TLS read that wants to write, a renegotiation, is left to
+            # the worker's own read.)
             self._readable = False
             return
         except OSError as exc:
@@ -269,7 +306,9 @@ class IOStreamSocket:
             return
         try:
             sent = self._sock.send(data)
-        except (BlockingIOError, InterruptedError):
+        except _WOULD_BLOCK:
+            # TLS: OpenSSL may have sent some records already; the retry
+            # passes the same data, as it expects.
             sent = 0
         except OSError as exc:
             self._unsent = None
@@ -377,21 +416,25 @@ class IOStreamSocket:
             runtime.queue_send(self)
             return
         sock = self._sock
+        wants_read = False
         try:
             sent = sock.send(data)
-        except (BlockingIOError, InterruptedError):
+        except _WOULD_BLOCK as exc:
             sent = 0
+            wants_read = isinstance(exc, ssl.SSLWantReadError)
         total = len(data)
         if sent == total:
             return
-        # The kernel's buffer is full: wait for room, send the rest.
+        # The kernel's buffer is full: wait for room, send the rest (TLS:
+        # the same data again, as OpenSSL expects after a partial write).
         view = memoryview(data).cast("B")
         while sent < total:
-            self._wait(False)
+            self._wait(wants_read)
             try:
                 sent += sock.send(view[sent:])
-            except (BlockingIOError, InterruptedError):
-                pass
+                wants_read = False
+            except _WOULD_BLOCK as exc:
+                wants_read = isinstance(exc, ssl.SSLWantReadError)
 
     def recv_into(self, buffer: memoryview) -> int:
         if not self._direct:
@@ -417,14 +460,19 @@ class IOStreamSocket:
                     if want >= _READ_BUFFER_SIZE:
                         # A large reply: straight into PyMongo's buffer.
                         count = sock.recv_into(buffer)
-                        self._readable = count == want
+                        self._readable = count == want or (
+                            self._tls and (count >= _TLS_RECORD or sock.pending() > 0))
                         runtime = self._runtime
                         runtime.burst_bytes += count
                         runtime.last_reader = self
                         return count
                     count = sock.recv_into(self._rview)
-                except (BlockingIOError, InterruptedError):
+                except _WOULD_BLOCK as exc:
                     self._readable = False
+                    if type(exc) is ssl.SSLWantWriteError:
+                        # TLS renegotiation: OpenSSL must write first.
+                        self._wait(False)
+                        self._readable = True
                     continue
                 self._took(count)
                 if count == 0:
@@ -439,15 +487,17 @@ class IOStreamSocket:
         return count
 
     def _took(self, count: int) -> None:
-        # A read that filled the read-ahead buffer may have left more behind.
-        if count == _READ_BUFFER_SIZE:
+        # A read that filled the read-ahead buffer (TLS: a whole record) may
+        # have left more behind.
+        if count >= self._full_read:
             self._readable = True
             # Large replies count towards the runtime's burst control.
             runtime = self._runtime
             runtime.burst_bytes += count
             runtime.last_reader = self
         else:
-            self._readable = False
+            # TLS: the descriptor does not show what OpenSSL already holds.
+            self._readable = self._tls and self._sock.pending() > 0
 
     # -- through the IOStream (TLS) ---------------------------------------------------
 
@@ -605,7 +655,10 @@ def open_socket_interface(
             stream: IOStream = _MotorIOStream(sock)
             connecting = stream.connect(sockaddr)
         else:
-            stream = SSLIOStream(sock, ssl_options=ssl_context)
+            # PyMongo's SSLContext (CA, client certificate, check_hostname,
+            # verify_mode) and the host name as given: Tornado's handshake
+            # verifies the certificate and the name as PyMongo's would.
+            stream = _MotorSSLIOStream(sock, ssl_options=ssl_context)
             connecting = stream.connect(sockaddr, server_hostname=host)
         try:
             wait_for_future(connecting, remaining())
