@@ -1,4 +1,4 @@
-"""doc/migrating-from-motor3.rst works when followed literally, and the ODMs it installs run on this Motor.
+"""doc/migrating-from-motor3.rst, followed literally; the ODMs it installs run on this Motor.
 
 Each section of the page with ``.. code-block:: console`` blocks runs them
 as written, all of a section's blocks in order in one bash (so that
@@ -100,8 +100,10 @@ ODMANTIC = "ODMantic and other libraries without an upper bound"
 
 
 def _version() -> str:
-    with open(os.path.join(ROOT, "motor", "_version.py"), encoding="utf-8") as f:
-        return re.search(r'^version = "([^"]+)"', f.read(), re.M).group(1)
+    found = re.search(r'^version = "([^"]+)"', _read(os.path.join(ROOT, "motor", "_version.py")),
+                      re.M)
+    assert found, "motor/_version.py has no version line"
+    return found.group(1)
 
 
 def test_page_shows_how_to_switch_and_how_to_install_under_an_odm():
@@ -154,7 +156,7 @@ class Section:
         self.checkout = str(tmp_path / "motor")
         self.commands = SECTIONS[title]
         self.stderr = ""
-        self.failure = None
+        self.failure: str | None = None
         self.cached = False
         self.seconds = 0.0
         os.makedirs(self.dir, exist_ok=True)
@@ -184,8 +186,14 @@ class Section:
     def release(self) -> None:
         self._lock.close()
 
-    def _saved_venv(self) -> str:
-        """Where the virtualenv before this Motor's install is kept, keyed on what made it."""
+    def _saved_venv(self) -> str | None:
+        """Where the virtualenv before this Motor's install is kept, keyed on what made it.
+
+        None if the section does not install this Motor from the checkout
+        (test_page_shows_how_to_switch_and_how_to_install_under_an_odm fails then).
+        """
+        if (_INSTALL_THIS_MOTOR, []) not in self.commands:
+            return None
         before = self.commands[: self.commands.index((_INSTALL_THIS_MOTOR, []))]
         key = hashlib.sha256(
             repr((_base_python(), sys.version, before)).encode()).hexdigest()[:16]
@@ -193,8 +201,9 @@ class Section:
 
     def run(self) -> None:
         saved = self._saved_venv()
-        ready = os.path.join(saved, ".complete")
-        fresh = os.path.exists(ready) and time.time() - os.path.getmtime(ready) < CACHE_MAX_AGE
+        ready = os.path.join(saved, ".complete") if saved else ""
+        fresh = bool(saved) and os.path.exists(ready) and (
+            time.time() - os.path.getmtime(ready) < CACHE_MAX_AGE)
         # Each run starts from a new home; only a fresh saved virtualenv is kept.
         for name in os.listdir(self.dir):
             path = os.path.join(self.dir, name)
@@ -202,14 +211,15 @@ class Section:
                     name.startswith("venv-before-motor-") and not (fresh and path == saved)):
                 shutil.rmtree(path)
         os.makedirs(self.home)
-        if fresh:
-            shutil.copytree(saved, self.venv, symlinks=True, ignore=shutil.ignore_patterns(".complete"))
+        if fresh and saved:
+            shutil.copytree(saved, self.venv, symlinks=True,
+                            ignore=shutil.ignore_patterns(".complete"))
             self.cached = True
         out_dir = os.path.join(self.dir, "outputs")
         os.makedirs(out_dir)
         lines = ["set -e"]
         for n, (command, _) in enumerate(self.commands):
-            if command == _INSTALL_THIS_MOTOR and not fresh and not os.path.exists(ready):
+            if command == _INSTALL_THIS_MOTOR and saved and not fresh:
                 # Save the virtualenv as the ODM left it (not a step of the page).
                 lines.append(
                     f"cp -a {self.venv} {saved} && touch {ready}")
@@ -240,7 +250,8 @@ class Section:
             if expected:
                 printed = _read(os.path.join(out_dir, f"{n}.out")).strip().splitlines()
                 if printed != expected:
-                    self.failure = f"{self.title!r}: `{command}` printed {printed}, the page {expected}"
+                    self.failure = (
+                        f"{self.title!r}: `{command}` printed {printed}, the page {expected}")
                     return
         self.stderr = "\n".join(errs)
 
@@ -361,12 +372,22 @@ def test_beanie_1_runs_on_this_motor_after_the_page_installed_it(sections):
                          + re.escape(_version()) + " which is incompatible.$", run.stderr, re.M)
     assert conflict, run.stderr
     page = _read(PAGE)
-    assert conflict.group(0) in page.replace("beanie 1.30.0", f"beanie {conflict.group(1)}")
+    assert conflict.group(0) in page.replace("beanie 1.30.0", f"beanie {conflict.group(1)}"), (
+        f"the page does not quote what pip printed: {conflict.group(0)!r}")
     # "python -m pip check keeps reporting it."
     check = run.python_run("-m", "pip", "check")
     assert check.returncode == 1, check
     assert re.search(r"^beanie 1\.\S+ has requirement motor<4\.0\.0,>=2\.5\.0, but you have "
                      r"motor " + re.escape(_version()), check.stdout, re.M), check.stdout
+    # "installing both at once fails with ResolutionImpossible, and a
+    # constraints file does not help".
+    constraints = os.path.join(run.home, "constraints.txt")
+    with open(constraints, "w", encoding="utf-8") as f:
+        f.write(f"motor=={_version()}\n")
+    for extra in ([], ["-c", constraints]):
+        both = run.python_run("-m", "pip", "install", "--dry-run", *extra, "beanie<2",
+                              run.checkout, timeout=SECTION_TIMEOUT)
+        assert both.returncode != 0 and "ResolutionImpossible" in both.stderr, (extra, both)
     # The page's advice on upgrading the library: --upgrade alone would bring
     # Motor 3.7.1 back; with --no-deps this Motor stays.
     upgrade = run.python_run("-m", "pip", "install", "--dry-run", "--upgrade", "beanie<2",
