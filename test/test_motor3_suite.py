@@ -22,6 +22,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import types
 
 import pytest
@@ -325,3 +326,48 @@ def test_outcome_recorder_writes_each_tests_outcome_and_why(tmp_path):
     assert records[-1] == {"finished": 1}
     started = [r["started"] for r in records if "started" in r]
     assert len(started) == len(results) == 7
+
+
+FORKING_TEST = '''
+import os
+import time
+
+
+def test_forks_a_child_that_never_exits():
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(120)
+        os._exit(0)
+    with open(os.environ["CHILD_PID_FILE"], "w") as f:
+        f.write(str(pid))
+'''
+
+
+def test_a_run_leaves_no_process_behind(tmp_path, monkeypatch):
+    suite = tmp_path / "suite"
+    (suite / "test" / "tornado_tests").mkdir(parents=True)
+    (suite / "test" / "asyncio_tests").mkdir()
+    (suite / "pyproject.toml").write_text("[tool.pytest.ini_options]\n")
+    (suite / "test" / "tornado_tests" / "test_fork.py").write_text(FORKING_TEST)
+    (suite / "test" / "asyncio_tests" / "test_nothing.py").write_text("def test_a():\n    pass\n")
+    pid_file = tmp_path / "child.pid"
+    monkeypatch.setenv("CHILD_PID_FILE", str(pid_file))
+    out = tmp_path / "out"
+    out.mkdir()
+
+    result = runner.run_suite(sys.executable, "sample", {}, str(out), suite_dir=str(suite))
+
+    assert result.finished and result.passed() == {
+        "test/tornado_tests/test_fork.py::test_forks_a_child_that_never_exits",
+        "test/asyncio_tests/test_nothing.py::test_a"}
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, 9)
+        pytest.fail("the forked child %d outlived the suite's run" % child)

@@ -318,15 +318,20 @@ def run_suite(python, label, db_env, out_dir, oracles=False, motor_path=None,
         process = subprocess.Popen(command, cwd=suite_dir, env=env, stdin=subprocess.DEVNULL,
                                    stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True)
+        returncode = None
         try:
             returncode = process.wait(RUN_TIMEOUT)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            returncode = process.wait()
+            pass
         finally:
-            if process.poll() is None:
+            # The whole process group: pytest, and any process a test forked
+            # and left behind (a fork test's child that hangs outlives pytest).
+            try:
                 os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            except ProcessLookupError:
+                pass
+            if returncode is None:
+                returncode = process.wait()
     seconds = time.monotonic() - start
     outcomes, collect_errors, died_in, finished = _read_outcomes(outcomes_path)
     with open(log_path, "rb") as f:
