@@ -2,12 +2,15 @@
 """Profile one competitor on one benchmark against the canned server.
 
     python3 bench/profile.py [--competitor motor] [--bench run_command] [--conc 1]
-                             [--n 20000] [--tool cprofile|pyspy|none]
+                             [--n 20000] [--tool cprofile|pyspy|none] [--tls]
 
 Runs after ``bench/run.py`` has built the server and the replies (any mode
 with the same --n). ``cprofile`` prints the top functions by own time;
 ``pyspy`` records a flame graph (SVG) with py-spy from .venv-bench;
-``none`` prints µs per operation (and CPU per operation) only.
+``none`` prints µs per operation (and CPU per operation) only. ``--tls``
+profiles over TLS: the canned server's OpenSSL variant (built by
+``bench/run.py --tls``) with a test CA made in bench/.work/tls, the client
+verifying certificate and host name.
 """
 
 import argparse
@@ -19,13 +22,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import ROOT, WORK_DIR  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import _envs  # noqa: E402
+
 INNER = r'''
 import cProfile, os, pstats, sys, time
 sys.path.insert(0, {here!r})
 import worker
-name, bench, conc, n, port, tool, rounds = {args!r}
+name, bench, conc, n, uri, tool, rounds = {args!r}
 driver = worker.SyncDriver() if name == "pymongo_sync" else worker.AsyncDriver(name)
-driver.connect("mongodb://127.0.0.1:%d/?directConnection=true" % port, 100)
+driver.connect(uri, 100)
 data = worker.Data({data!r}, 52428800)
 plan = worker.Plan(driver, bench, conc, n, data, name)
 driver.before(plan, first=True)
@@ -71,25 +77,36 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tool", default="none", choices=["cprofile", "pyspy", "none"])
     parser.add_argument("--unpinned", action="store_true")
+    parser.add_argument("--tls", action="store_true", help="over TLS (see the docstring)")
     parser.add_argument("--svg", default=os.path.join(WORK_DIR, "profile.svg"))
     args = parser.parse_args()
     replies = [d for d in os.listdir(WORK_DIR) if d.startswith("replies-n%d-" % args.n)]
     if not replies:
         sys.exit("no replies for N=%d: run bench/run.py --n %d first" % (args.n, args.n))
     replies_dir = os.path.join(WORK_DIR, sorted(replies)[-1])
-    server_cmd = [os.path.join(WORK_DIR, "build", "canned_server"), "0",
+    binary = os.path.join(WORK_DIR, "build", "canned_server_tls" if args.tls else "canned_server")
+    if not os.path.exists(binary):
+        sys.exit("no %s: run bench/run.py%s first" % (binary, " --tls" if args.tls else ""))
+    server_cmd = [binary, "0",
                   os.path.join(replies_dir, "rules-%s-c%d.txt" % (args.bench, args.conc))]
+    certificates = None
+    if args.tls:
+        certificates = _envs.load_servers().make_test_certificates(os.path.join(WORK_DIR, "tls"))
+        server_cmd += [certificates["server_cert"], certificates["server_key"]]
     client_pin = []
     if not args.unpinned:
         server_cmd = ["taskset", "-c", "1", *server_cmd]
         client_pin = ["taskset", "-c", "0"]
     server = subprocess.Popen(server_cmd, stdout=subprocess.PIPE, text=True)
     port = int(server.stdout.readline().split()[1])
+    uri = "mongodb://127.0.0.1:%d/?directConnection=true" % port
+    if certificates:
+        uri += "&tls=true&tlsCAFile=%s" % certificates["ca"]
     python = os.path.join(ROOT, ".venv-motor3" if args.competitor == "motor3" else ".venv",
                           "bin", "python")
     code = INNER.format(here=HERE, data=os.path.join(WORK_DIR, "data",
                                                       "single_and_multi_document"),
-                        args=(args.competitor, args.bench, args.conc, args.n, port, args.tool,
+                        args=(args.competitor, args.bench, args.conc, args.n, uri, args.tool,
                               args.rounds))
     command = [*client_pin, python, "-c", code]
     if args.tool == "pyspy":
