@@ -246,16 +246,21 @@ async def test_concurrent_tls_calls_each_get_their_own_reply(make_client, tls_se
 async def test_tls_server_closing_the_connection_fails_the_call_and_the_pool_recovers(
     make_client, tls_server, certificates
 ):
-    client = _tls_client(make_client, tls_server, certificates, maxPoolSize=1, retryReads=False)
-    assert (await client.admin.command("ping"))["ok"] == 1
-    (conn,) = _app_connections(client)
-    # The server's side goes away: close the descriptor under the SSLSocket
-    # the way a peer's reset looks to the reader (shutdown both ways).
-    import socket as socket_module
-
-    conn.conn.sock.stream.socket.shutdown(socket_module.SHUT_RDWR)
+    app_name = "tls-close-under-call"
+    client = _tls_client(make_client, tls_server, certificates, retryReads=False, appName=app_name)
+    coll = client.tls_test.closing
+    await coll.drop()
+    await coll.insert_one({"_id": 1})
+    # The server closes the TLS connection instead of answering the next
+    # find, while Motor's worker waits for the reply on the SSLSocket.
+    await client.admin.command(
+        "configureFailPoint",
+        "failCommand",
+        mode={"times": 1},
+        data={"failCommands": ["find"], "closeConnection": True, "appName": app_name},
+    )
     from pymongo.errors import AutoReconnect
 
     with pytest.raises(AutoReconnect):
-        await client.admin.command("ping")
-    assert (await client.admin.command("ping"))["ok"] == 1
+        await coll.find_one({"_id": 1})
+    assert await coll.find_one({"_id": 1}) == {"_id": 1}
