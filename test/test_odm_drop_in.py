@@ -384,17 +384,27 @@ def test_beanie_1_runs_on_this_motor_after_the_page_installed_it(sections):
     constraints = os.path.join(run.home, "constraints.txt")
     with open(constraints, "w", encoding="utf-8") as f:
         f.write(f"motor=={_version()}\n")
-    for extra in ([], ["-c", constraints]):
-        both = run.python_run("-m", "pip", "install", "--dry-run", *extra, "beanie<2",
-                              run.checkout, timeout=SECTION_TIMEOUT)
-        assert both.returncode != 0 and "ResolutionImpossible" in both.stderr, (extra, both)
-    # The page's advice on upgrading the library: --upgrade alone would bring
-    # Motor 3.7.1 back; with --no-deps this Motor stays.
-    upgrade = run.python_run("-m", "pip", "install", "--dry-run", "--upgrade", "beanie<2",
-                             timeout=SECTION_TIMEOUT)
-    assert re.search(r"^Would install .*\bmotor-3\.7\.1\b", upgrade.stdout, re.M), upgrade
-    keep = run.python_run("-m", "pip", "install", "--dry-run", "--upgrade", "--no-deps",
-                          "beanie<2", timeout=SECTION_TIMEOUT)
+    dry_runs = {
+        "both": ["beanie<2", run.checkout],
+        "both, constrained": ["-c", constraints, "beanie<2", run.checkout],
+        # The page's advice on upgrading the library: --upgrade alone would
+        # bring Motor 3.7.1 back; with --no-deps this Motor stays.
+        "upgrade": ["--upgrade", "beanie<2"],
+        "upgrade, no deps": ["--upgrade", "--no-deps", "beanie<2"],
+    }
+    with ThreadPoolExecutor(len(dry_runs)) as pool:  # each mostly waits on PyPI
+        futures = {
+            name: pool.submit(run.python_run, "-m", "pip", "install", "--dry-run", *args,
+                              timeout=SECTION_TIMEOUT)
+            for name, args in dry_runs.items()
+        }
+        done = {name: future.result() for name, future in futures.items()}
+    for name in ("both", "both, constrained"):
+        assert done[name].returncode != 0 and "ResolutionImpossible" in done[name].stderr, (
+            name, done[name])
+    assert re.search(r"^Would install .*\bmotor-3\.7\.1\b", done["upgrade"].stdout, re.M), (
+        done["upgrade"])
+    keep = done["upgrade, no deps"]
     assert keep.returncode == 0 and "motor-" not in keep.stdout, keep
     smoke = run.python_run("-W", "error::ResourceWarning", "-c", BEANIE_SMOKE, test_uri())
     assert smoke.returncode == 0, smoke.stdout + smoke.stderr
