@@ -13,8 +13,10 @@ Then each ODM the page installs works through this Motor against the test
 server (``MOTOR_TEST_URI``): Beanie 1.x (written for Motor 3 and requiring
 ``motor<4``) and ODMantic, each in the virtualenv the page made.
 
-Speed: installing an ODM from PyPI takes most of a section's time (about 45
-s for Beanie 1.x here). Each section's home is kept under
+Speed: installing the ODM (or Motor 3.7.1) from PyPI takes most of a
+section's time. Measured on this 2-core machine under other work: 190 to 210
+s a section from PyPI (240 s for the module), 45 to 110 s with the saved
+virtualenv below (70 to 165 s for the module). Each section's home is kept under
 ``.test-run/odm-drop-in/`` and the virtualenv is saved as it was just before
 the page's first ``pip install .``, keyed on the Python and the commands
 before it (and at most a week old). A later run puts the saved virtualenv
