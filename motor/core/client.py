@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from asyncio import _get_running_loop
 import numbers
 import os
 import warnings
@@ -79,9 +80,23 @@ class _LoopMongoClient(MongoClient):
         # work, so a thread does it while the worker waits.
         worker = current_worker()
         if worker is not None:
-            self._motor_runtime = worker.runtime
-            if "_kill_cursors_executor" in self.__dict__:
-                self._kill_cursors_executor.bind(worker.runtime)
+            runtime = worker.runtime
+        else:
+            # A synchronous PyMongo call on this client's objects
+            # (collection.delegate.insert_one(...)) opens it: it blocks
+            # anyway, and the client serves the loop running here.
+            loop = _get_running_loop()
+            if loop is None:
+                raise RuntimeError(
+                    "A synchronous PyMongo call on a Motor client's objects (such as "
+                    "collection.delegate.insert_one()) cannot open the client outside its "
+                    "running loop; call the Motor method instead (await "
+                    "collection.insert_one(...))"
+                )
+            runtime = LoopRuntime.for_loop(loop)
+        self._motor_runtime = runtime
+        if "_kill_cursors_executor" in self.__dict__:
+            self._kill_cursors_executor.bind(runtime)
         return run_in_thread(super()._get_topology)
 
     def __repr__(self) -> str:

@@ -51,10 +51,12 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
+import select
 import socket
 import ssl
 import threading
 import time
+from asyncio import _get_running_loop
 from typing import Any
 
 from greenlet import getcurrent
@@ -191,14 +193,8 @@ class IOStreamSocket:
 
     # -- direct mode: waiting for the descriptor -----------------------------------
 
-    def _park(self, timeout: float | None) -> Any:
-        """Park the calling worker until ``_wake``; returns the wake value."""
-        worker = getcurrent()
-        if type(worker) is not MotorWorker and not isinstance(worker, MotorWorker):
-            raise RuntimeError(
-                "Motor's sockets can only wait inside Motor's child greenlets; "
-                "PyMongo objects owned by a Motor client must be used through Motor"
-            )
+    def _park(self, worker: MotorWorker, timeout: float | None) -> Any:
+        """Park ``worker`` (the calling one) until ``_wake``; returns the wake value."""
         if self._closed:
             raise OSError(errno.EBADF, "connection closed")
         self._wait_seq = seq = self._wait_seq + 1
@@ -378,6 +374,10 @@ class IOStreamSocket:
     def _wait(self, readable: bool) -> None:
         if self._closed:
             raise OSError(errno.EBADF, "connection closed")
+        worker = getcurrent()
+        if type(worker) is not MotorWorker and not isinstance(worker, MotorWorker):
+            self._wait_blocking(readable)
+            return
         if readable:
             if not self._reading:
                 self._reading = True
@@ -388,11 +388,45 @@ class IOStreamSocket:
         timeout = self._timeout
         if timeout is not None and timeout <= 0:
             raise socket.timeout("timed out")
-        value = self._park(timeout)
+        value = self._park(worker, timeout)
         if value is _TIMED_OUT:
             raise socket.timeout("timed out")
         if value is _CLOSED:
             raise OSError(errno.ECONNRESET, "connection closed")
+
+    def _wait_blocking(self, readable: bool) -> None:
+        """Wait for the descriptor by blocking the calling thread.
+
+        Only for a synchronous PyMongo call made outside Motor's workers on
+        an object a Motor client owns, such as
+        ``collection.delegate.insert_one(doc)``: the caller asked for a
+        blocking call, and, as with Motor 3, it blocks (the loop too, if
+        made on the loop's thread; :mod:`motor.diagnostics` reports it).
+        Motor's own calls never come here.
+        """
+        unsent = self._unsent
+        if unsent is not None:
+            # Queued for the loop's next flush, which cannot come while this
+            # thread waits: send it now (the flush then finds nothing).
+            self._unsent = None
+            view = memoryview(unsent).cast("B")
+            sent = 0
+            while sent < len(view):
+                try:
+                    sent += self._sock.send(view[sent:])
+                except _WOULD_BLOCK as exc:
+                    wants_read = isinstance(exc, ssl.SSLWantReadError)
+                    self._poll_blocking(select.POLLIN if wants_read else select.POLLOUT)
+        self._poll_blocking(select.POLLIN if readable else select.POLLOUT)
+
+    def _poll_blocking(self, events: int) -> None:
+        timeout = self._timeout
+        if timeout is not None and timeout <= 0:
+            raise socket.timeout("timed out")
+        poller = select.poll()
+        poller.register(self._fd, events)
+        if not poller.poll(None if timeout is None else timeout * 1000):
+            raise socket.timeout("timed out")
 
     # -- the socket methods PyMongo calls --------------------------------------------
 
@@ -619,7 +653,7 @@ def open_socket_interface(
     """
     worker = current_worker()
     if worker is None:
-        raise RuntimeError("Motor's pools open connections only in Motor's child greenlets")
+        return _open_blocking(address, options)
     runtime = worker.runtime
     loop = runtime.loop
     host, port = address
@@ -673,4 +707,55 @@ def open_socket_interface(
                 connecting.add_done_callback(_retrieve_error)
             raise
         return _interface(IOStreamSocket(stream, options.socket_timeout, loop, runtime))
+    raise error or OSError(f"getaddrinfo returned no address for {host!r}")
+
+
+def _open_blocking(address: tuple[str, int], options: Any) -> NetworkingInterface:
+    """Connect by blocking the calling thread, for a synchronous PyMongo call.
+
+    Such a call (``collection.delegate.insert_one(doc)``, made outside
+    Motor's workers on the thread of the loop the client serves) blocks
+    anyway, as with Motor 3; the connection it opens then serves Motor's
+    own calls like any other, so it is an IOStream connection of that loop.
+    """
+    from motor.runtime.greenlets import LoopRuntime
+
+    loop = _get_running_loop()
+    if loop is None:
+        raise RuntimeError(
+            "A synchronous PyMongo call on a Motor client's objects (such as "
+            "collection.delegate.insert_one()) needed a new connection outside the "
+            "client's running loop; call the Motor method instead (await "
+            "collection.insert_one(...))"
+        )
+    if options._ssl_context is not None:
+        raise ConfigurationError(
+            "A synchronous PyMongo call on a Motor client's objects (such as "
+            "collection.delegate.insert_one()) cannot open a TLS connection; call the "
+            "Motor method instead (await collection.insert_one(...))"
+        )
+    host, port = address
+    timeout = _csot.remaining()
+    if timeout is None:
+        timeout = options.connect_timeout
+    error: OSError | None = None
+    if host.endswith(".sock"):
+        targets: list[tuple[int, Any]] = [(socket.AF_UNIX, host)]
+    else:
+        family = socket.AF_INET if host == "localhost" or not socket.has_ipv6 else socket.AF_UNSPEC
+        infos = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM)
+        targets = [(af, sockaddr) for af, _type, _proto, _name, sockaddr in infos]
+    for family, sockaddr in targets:
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        _tune(sock)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(sockaddr)
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        sock.setblocking(False)
+        runtime = LoopRuntime.for_loop(loop)
+        return _interface(IOStreamSocket(_MotorIOStream(sock), options.socket_timeout, loop, runtime))
     raise error or OSError(f"getaddrinfo returned no address for {host!r}")

@@ -57,8 +57,8 @@ class MotorPool(Pool):
     def __init__(self, address: Any, options: Any, is_sdam: bool = False, client_id: Any = None):
         super().__init__(address, options, is_sdam=is_sdam, client_id=client_id)
         if not is_sdam:
-            self.size_cond = GreenletCondition(self.lock)
-            self._max_connecting_cond = GreenletCondition(self.lock)
+            self.size_cond = GreenletCondition(self.lock, notified_on_loop=True)
+            self._max_connecting_cond = GreenletCondition(self.lock, notified_on_loop=True)
 
     def connect(self, handler: Any = None) -> Any:
         if self.is_sdam:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import collections
 import threading
+from asyncio import _get_running_loop
 from typing import Any
 
 from motor.runtime.greenlets import current_worker
@@ -75,7 +76,11 @@ class _WorkerWaiter:
 class GreenletCondition:
     """``threading.Condition`` whose ``wait`` parks Motor workers."""
 
-    def __init__(self, lock: Any = None) -> None:
+    def __init__(self, lock: Any = None, *, notified_on_loop: bool = False) -> None:
+        # notified_on_loop: only Motor's workers on the loop notify it (a
+        # pool's wait queues), so a plain wait on the loop's own thread could
+        # never end.
+        self._notified_on_loop = notified_on_loop
         self._lock = lock if lock is not None else threading.RLock()
         self.acquire = self._lock.acquire
         self.release = self._lock.release
@@ -97,6 +102,14 @@ class GreenletCondition:
         """
         worker = current_worker()
         if worker is None:
+            if self._notified_on_loop and _get_running_loop() is not None:
+                raise RuntimeError(
+                    "A synchronous PyMongo call on a Motor client's objects (such as "
+                    "collection.delegate.insert_one()), made on the loop's thread, had to "
+                    "wait for a pooled connection that only Motor's calls on this loop "
+                    "can free: it would wait forever. Call the Motor method instead "
+                    "(await collection.insert_one(...))"
+                )
             return self._wait_thread(timeout)
         runtime = worker.runtime
         waiter = _WorkerWaiter(worker, runtime)

@@ -416,8 +416,16 @@ class LoopRuntime:
         (it is then called on the loop as ``callback(result, error)``).
         """
         running = _get_running_loop()
-        if get_ident() != self.thread_id or (running is not None and running is not self.loop):
-            self.check_thread()  # binds on first use, or raises
+        if get_ident() != self.thread_id or running is not self.loop:
+            # Not a call from a coroutine on this loop (the usual case):
+            # bind on first use, refuse other threads and loops, and a
+            # closed loop, whose Future could never complete.
+            self.check_thread()
+            if running is None and self.loop.is_closed():
+                raise RuntimeError(
+                    "Event loop is closed: this Motor client's loop was closed; make a "
+                    "new client on a running loop"
+                )
         future = None if callback is not None else self.loop.create_future()
         self.wakes = 0  # a coroutine's turn: see defer_wake
         # A fresh greenlet starts with an empty context; PyMongo keeps CSOT

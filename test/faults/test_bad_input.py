@@ -46,14 +46,6 @@ EXPECTED = {
 }
 SERVERS_CALL = ("dollar_key", "depth_200")
 
-CLOSED_LOOP_DEFECT = (
-    "a call on a client whose loop is closed returns a Future that can never complete: "
-    "LoopRuntime.start (motor/runtime/greenlets.py) creates the future with "
-    "loop.create_future() without checking loop.is_closed(); Motor 3.7.1 raises "
-    "RuntimeError('Event loop is closed')"
-)
-
-
 async def outcome_of(call) -> dict:
     """Run one bad-input call on this Motor, bounded; describe how it ended."""
     try:
@@ -126,7 +118,6 @@ async def test_call_from_another_thread_raises_runtime_error_naming_threads(io_l
         client.close()
 
 
-@pytest.mark.xfail(strict=True, reason=CLOSED_LOOP_DEFECT)
 @pytest.mark.timeout(30)
 def test_call_on_closed_loop_raises_runtime_error():
     loop = asyncio.new_event_loop()
