@@ -87,6 +87,34 @@ async def test_condition_notify_from_another_thread_wakes_the_worker():
     assert await asyncio.wait_for(future, 5) is True
 
 
+async def test_condition_lock_held_by_the_notifying_thread_does_not_block_the_loop():
+    # PyMongo's monitor threads notify the topology's condition with its lock
+    # held, and may keep it a while after: the woken worker must not wait for
+    # it on the loop's thread.
+    lock = threading.Lock()
+    condition = GreenletCondition(lock)
+    notified = threading.Event()
+
+    def wait_for_notify():
+        with condition:
+            return condition.wait(10), lock.locked()
+
+    future = runtime().start(wait_for_notify)
+
+    def notify_and_hold():
+        with condition:
+            condition.notify_all()
+            notified.set()
+            time.sleep(0.3)  # still holding the lock
+
+    ticker = Ticker()
+    threading.Thread(target=notify_and_hold).start()
+    woke, held = await asyncio.wait_for(future, 5)
+    assert woke is True and held is True  # it came back with the lock
+    assert notified.is_set()
+    assert ticker.stop() >= 10  # the loop kept ticking the whole 0.3 s
+
+
 async def test_condition_still_works_for_plain_threads():
     condition = GreenletCondition(threading.Lock())
     results = []

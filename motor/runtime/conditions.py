@@ -31,7 +31,7 @@ import threading
 from asyncio import _get_running_loop
 from typing import Any
 
-from motor.runtime.greenlets import current_worker
+from motor.runtime.greenlets import current_worker, suspend_until
 
 __all__ = ["GreenletCondition"]
 
@@ -120,11 +120,15 @@ class GreenletCondition:
         self._lock.release()
         try:
             notified = worker.parent.switch()
-        finally:
+        except BaseException:
+            # Killed while parked: take the lock back as the caller expects.
             if timer is not None:
                 timer.cancel()
-            # Held only briefly by others (PyMongo never holds it across I/O).
             self._lock.acquire()
+            raise
+        if timer is not None:
+            timer.cancel()
+        self._reacquire(runtime)
         if not notified:
             if waiter.notified:
                 # A notify raced the timeout; honour it rather than lose it.
@@ -134,6 +138,25 @@ class GreenletCondition:
             except ValueError:
                 pass
         return bool(notified)
+
+    def _reacquire(self, runtime: Any) -> None:
+        """Take the lock back after a wait, without blocking the loop.
+
+        Other workers never hold it here (they release it before they
+        switch away), but the thread that notified may: a PyMongo monitor
+        thread notifies the topology's condition with the lock held, and
+        may keep it while it starts a monitor for a new server (a thread
+        start waits for that thread to run). Meanwhile the worker retries on
+        the loop's next passes, backing off from 0.5 to 10 ms.
+        """
+        lock = self._lock
+        if lock.acquire(False):
+            return
+        loop = runtime.loop
+        delay = 0.0005
+        while not lock.acquire(False):
+            suspend_until(lambda wait: loop.call_later(delay, wait.resume, None))
+            delay = min(delay * 2, 0.01)
 
     def _wait_thread(self, timeout: float | None) -> bool:
         waiter = _ThreadWaiter()
