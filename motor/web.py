@@ -24,7 +24,6 @@ from typing import Any
 
 import gridfs
 import tornado.web
-from gridfs.errors import CorruptGridFile
 from tornado.iostream import StreamClosedError
 
 from motor.gridfs.serving import (
@@ -37,6 +36,7 @@ from motor.gridfs.serving import (
     mime_type,
     parse_http_date,
     parse_range,
+    read_range,
     resolve_range,
     utc_seconds,
 )
@@ -205,18 +205,8 @@ class GridFSHandler(tornado.web.RequestHandler):
         return resolve_range(specs[0], length)
 
     async def _send(self, grid_out: Any, start: int, stop: int) -> None:
-        grid_out.seek(start)
-        remaining = stop - start
         try:
-            while remaining > 0:
-                chunk = await grid_out.readchunk()
-                if not chunk:
-                    raise CorruptGridFile(
-                        f"GridFS file {grid_out._id!r} ended {remaining} bytes before its length"
-                    )
-                if len(chunk) > remaining:
-                    chunk = chunk[:remaining]
-                remaining -= len(chunk)
+            async for chunk in read_range(grid_out, start, stop):
                 self.write(chunk)
                 # Wait until the chunk has gone out before reading the next.
                 await self.flush()

@@ -41,7 +41,6 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess
     ) from exc
 
 import gridfs
-from gridfs.errors import CorruptGridFile
 
 from motor.core.database import AgnosticDatabase
 from motor.gridfs.serving import (
@@ -50,6 +49,7 @@ from motor.gridfs.serving import (
     gridfs_etag,
     mime_type,
     parse_http_date,
+    read_range,
     resolve_range,
     utc_seconds,
 )
@@ -313,18 +313,8 @@ class AIOHTTPGridFS:
         start: int,
         stop: int,
     ) -> None:
-        grid_out.seek(start)
-        remaining = stop - start
         try:
-            while remaining > 0:
-                chunk = await grid_out.readchunk()
-                if not chunk:
-                    raise CorruptGridFile(
-                        f"GridFS file {grid_out._id!r} ended {remaining} bytes before its length"
-                    )
-                if len(chunk) > remaining:
-                    chunk = chunk[:remaining]
-                remaining -= len(chunk)
+            async for chunk in read_range(grid_out, start, stop):
                 # write() waits until the transport has room (aiohttp drains).
                 await response.write(chunk)
         except ConnectionResetError:

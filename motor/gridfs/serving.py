@@ -26,7 +26,9 @@ import email.utils
 import hashlib
 import mimetypes
 import re
-from typing import Any, Optional, Tuple, Union
+from typing import Any, AsyncIterator, Optional, Tuple, Union
+
+from gridfs.errors import CorruptGridFile
 
 __all__ = [
     "UNSATISFIABLE",
@@ -38,6 +40,7 @@ __all__ = [
     "mime_type",
     "parse_http_date",
     "parse_range",
+    "read_range",
     "resolve_range",
     "utc_seconds",
 ]
@@ -225,3 +228,28 @@ def resolve_range(
         return UNSATISFIABLE
     stop = length if last is None else min(last + 1, length)
     return first, stop
+
+
+async def read_range(grid_out: Any, start: int, stop: int) -> AsyncIterator[bytes]:
+    """The bytes ``start`` to ``stop`` (exclusive) of a file, a chunk at a time.
+
+    Both web handlers send a response body this way::
+
+        async for chunk in read_range(grid_out, start, stop):
+            await send(chunk)
+
+    Raises :class:`~gridfs.errors.CorruptGridFile` if the file's chunks end
+    before its length says.
+    """
+    grid_out.seek(start)
+    remaining = stop - start
+    while remaining > 0:
+        chunk = await grid_out.readchunk()
+        if not chunk:
+            raise CorruptGridFile(
+                f"GridFS file {grid_out._id!r} ended {remaining} bytes before its length"
+            )
+        if len(chunk) > remaining:
+            chunk = chunk[:remaining]
+        remaining -= len(chunk)
+        yield chunk
