@@ -17,6 +17,10 @@ import pytest
 from motor.motor_asyncio import AsyncIOMotorClient
 from test.motor_fixtures import test_uri
 
+# A blocking call that deadlocked would hold the loop, and with it the async
+# runner's own timeout: pytest-timeout's signal still ends the test.
+pytestmark = pytest.mark.timeout(60)
+
 
 async def test_delegate_call_uses_the_clients_open_connection(coll, loop_watchdog):
     await coll.insert_one({"_id": 1})
