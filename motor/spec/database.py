@@ -57,6 +57,29 @@ __all__ = ["DatabaseSpecMixin", "SONManipulator"]
 OFF, SLOW_ONLY, ALL = 0, 1, 2
 
 
+# (id(database codec options), uuid_subtype) -> (those options, the reply's).
+# CodecOptions are not hashable (their TypeRegistry is not), and making them
+# anew costs several microseconds per command.
+_reply_codec_cache: dict[tuple[int, int], tuple[Any, Any]] = {}
+
+
+def _reply_codec_options(codec_options: Any, uuid_subtype: int) -> Any:
+    """The codec options a spec command's reply is decoded with."""
+    key = (id(codec_options), uuid_subtype)
+    cached = _reply_codec_cache.get(key)
+    if cached is not None and cached[0] is codec_options:
+        return cached[1]
+    reply_options = codec_options
+    if codec_options.uuid_representation == UuidRepresentation.UNSPECIFIED:
+        reply_options = codec_options.with_options(
+            uuid_representation=uuid_representation(uuid_subtype)
+        )
+    if len(_reply_codec_cache) >= 256:
+        _reply_codec_cache.clear()
+    _reply_codec_cache[key] = (codec_options, reply_options)
+    return reply_options
+
+
 @spec_mixin("AgnosticDatabase")
 class DatabaseSpecMixin(SettingsMixin):
     """What the spec's MotorDatabase adds to Motor's."""
@@ -141,12 +164,9 @@ class DatabaseSpecMixin(SettingsMixin):
         if "codec_options" not in options:
             # The database's codec options, as PyMongo 2 decoded replies with
             # (PyMongo 4 uses its defaults unless told).
-            codec_options = self.delegate.codec_options
-            if codec_options.uuid_representation == UuidRepresentation.UNSPECIFIED:
-                codec_options = codec_options.with_options(
-                    uuid_representation=uuid_representation(uuid_subtype)
-                )
-            options["codec_options"] = codec_options
+            options["codec_options"] = _reply_codec_options(
+                self.delegate.codec_options, uuid_subtype
+            )
         if "session" in options:
             options["session"] = unwrap(options["session"])
         return self.delegate.command(
