@@ -88,9 +88,13 @@ def step(message):
 
 # -- environment -------------------------------------------------------------------
 
-def ensure_environment(install, competitors, want_plot, want_secantus):
-    """The venvs each competitor runs in; returns {competitor: python}."""
-    if install:
+def ensure_environment(install, competitors, want_plot, want_secantus, motor_python=None):
+    """The venvs each competitor runs in; returns {competitor: python}.
+
+    ``motor_python``: measure the Motor of that interpreter's environment
+    (the test suite's, which may be a .venv-pyX.Y) instead of .venv's.
+    """
+    if install and motor_python is None:
         _envs.ensure_dev_venv()
         if "motor3" in competitors:
             _envs.ensure_motor3_venv()
@@ -100,7 +104,7 @@ def ensure_environment(install, competitors, want_plot, want_secantus):
             _envs._ensure_venv(BENCH_VENV, _envs._stamp(" ".join(BENCH_REQUIREMENTS).encode()),
                                BENCH_REQUIREMENTS, "matplotlib and py-spy")
     pythons = {}
-    dev = _envs.venv_python(_envs.DEV_VENV)
+    dev = motor_python or _envs.venv_python(_envs.DEV_VENV)
     motor3 = _envs.venv_python(_envs.MOTOR3_VENV)
     if not os.path.exists(dev):
         _envs.fail("%s is missing: run once without --no-install" % _envs.DEV_VENV)
@@ -760,6 +764,9 @@ def parse_args(argv):
     parser.add_argument("--no-floor", action="store_true")
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--no-install", action="store_true", help="use the venvs as they are")
+    parser.add_argument("--motor-python", default=None,
+                        help="the Python whose Motor, PyMongo and Tornado to measure "
+                             "(default: .venv's)")
     parser.add_argument("--out", help="output directory (default bench/results/<stamp>)")
     parser.add_argument("--write-doc", action="store_true",
                         help="rewrite doc/performance.rst and doc/performance.png")
@@ -808,10 +815,10 @@ def main(argv):
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     want_plot = not args.no_plot
     pythons = ensure_environment(not args.no_install, cfg["competitors"], want_plot,
-                                 cfg["secantus_n"] > 0)
+                                 cfg["secantus_n"] > 0, args.motor_python)
     extract_data()
     binary = build_canned_server()
-    dev_python = _envs.venv_python(_envs.DEV_VENV)
+    dev_python = args.motor_python or _envs.venv_python(_envs.DEV_VENV)
     replies_dir, manifest = make_replies(dev_python, cfg["n"], cfg["gridfs_bytes"],
                                          cfg["concurrency"])
     sizes = manifest["sizes"]

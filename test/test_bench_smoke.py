@@ -36,8 +36,9 @@ def test_harness_smoke_run(tmp_path):
         # harness installs on its first (non --no-install) run.
         competitors.insert(1, "motor3")
     out = tmp_path / "out"
+    # The Motor under test is this interpreter's (.venv, or .venv-pyX.Y).
     command = [sys.executable, os.path.join(ROOT, "bench", "run.py"), "--smoke", "--no-install",
-               "--no-plot", "--competitors", ",".join(competitors), "--out", str(out)]
+               "--motor-python", sys.executable, "--no-plot", "--competitors", ",".join(competitors), "--out", str(out)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
