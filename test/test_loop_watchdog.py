@@ -567,7 +567,8 @@ def test_call_site_decoding_with_and_without_column_positions():
     offsets, instrs = wd._instructions(_call_sites_sample.__code__)
     seen = []
     for idx, instr in enumerate(instrs):
-        if instr.opname in ("CALL", "BEFORE_WITH"):
+        # Python 3.13 calls with keyword arguments through CALL_KW.
+        if instr.opname in ("CALL", "CALL_KW", "BEFORE_WITH"):
             op, names = wd._call_site(_call_sites_sample.__code__, instr.offset)
             seen.append(".".join(names))
             # The fallback used under ``-X no_debug_ranges`` agrees.

@@ -251,6 +251,10 @@ def _fallback_chain(instrs: list[dis.Instruction], idx: int, is_with: bool) -> t
         j = idx - 1
         while j >= 0 and instrs[j].opname in ("PRECALL", "KW_NAMES", "CACHE", "EXTENDED_ARG"):
             j -= 1
+        if instrs[idx].opname == "CALL_KW" and j >= 0 and instrs[j].opname == "LOAD_CONST":
+            # Python 3.13: the keyword names' tuple is loaded last, above the
+            # arguments (CALL_KW's arg counts the arguments only).
+            j -= 1
         pending = instrs[idx].arg or 0  # argument values above the callee
         while pending > 0 and j >= 0:
             pending -= _stack_effect(instrs[j])
