@@ -65,7 +65,13 @@ from pymongo.errors import ConfigurationError
 from pymongo.network_layer import _POLL_TIMEOUT, NetworkingInterface
 from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 
-from motor.runtime.greenlets import BURST_BYTES, WAKE_BATCH, MotorWorker, current_worker
+from motor.runtime.greenlets import (
+    BURST_BYTES,
+    WAKE_BATCH,
+    LoopRuntime,
+    MotorWorker,
+    current_worker,
+)
 from motor.runtime import threads
 from motor.runtime.timing import wait_for_future
 
@@ -718,8 +724,6 @@ def _open_blocking(address: tuple[str, int], options: Any) -> NetworkingInterfac
     anyway, as with Motor 3; the connection it opens then serves Motor's
     own calls like any other, so it is an IOStream connection of that loop.
     """
-    from motor.runtime.greenlets import LoopRuntime
-
     loop = _get_running_loop()
     if loop is None:
         raise RuntimeError(
