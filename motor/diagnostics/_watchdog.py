@@ -755,6 +755,11 @@ class LoopWatchdog:
             return
         beat = watch.last_beat
         gap = now - beat
+        if watch.stall is not None and watch.stall.key != beat:
+            # A heartbeat came since the stall began: the loop went without
+            # one from the stall's beat to this one (the samples, taken only
+            # as often as the sampler gets the GIL, saw less of it).
+            watch.stall.gap = max(watch.stall.gap, beat - watch.stall.key)
         if gap <= self.stall_limit - _TRACK_AHEAD:
             if watch.stall is not None:
                 self._end_stall(watch)
