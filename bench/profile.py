@@ -77,6 +77,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tool", default="none", choices=["cprofile", "pyspy", "none"])
     parser.add_argument("--unpinned", action="store_true")
+    parser.add_argument("--python", help="the interpreter to profile in (default: the "
+                        "competitor's venv's), e.g. another checkout's venv for an A/B")
     parser.add_argument("--tls", action="store_true", help="over TLS (see the docstring)")
     parser.add_argument("--svg", default=os.path.join(WORK_DIR, "profile.svg"))
     args = parser.parse_args()
@@ -102,8 +104,8 @@ def main():
     uri = "mongodb://127.0.0.1:%d/?directConnection=true" % port
     if certificates:
         uri += "&tls=true&tlsCAFile=%s" % certificates["ca"]
-    python = os.path.join(ROOT, ".venv-motor3" if args.competitor == "motor3" else ".venv",
-                          "bin", "python")
+    python = args.python or os.path.join(
+        ROOT, ".venv-motor3" if args.competitor == "motor3" else ".venv", "bin", "python")
     code = INNER.format(here=HERE, data=os.path.join(WORK_DIR, "data",
                                                       "single_and_multi_document"),
                         args=(args.competitor, args.bench, args.conc, args.n, uri, args.tool,

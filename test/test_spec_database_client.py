@@ -45,6 +45,11 @@ async def test_command_check_and_allowable_errors(db):
     assert reply["ok"] == 0
     reply = await db.command("no_such_command_here", allowable_errors=[59])
     assert reply["ok"] == 0 and reply["code"] == 59
+    # Positionally, as a tuple: the path without keyword arguments.
+    reply = await db.command("no_such_command_here", 1, True, (59,))
+    assert reply["ok"] == 0 and reply["code"] == 59
+    with pytest.raises(OperationFailure):
+        await db.command("no_such_command_here", 1, True, ())
 
 
 async def test_command_read_preference_as_a_mode_number(db):

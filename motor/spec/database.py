@@ -131,15 +131,17 @@ class DatabaseSpecMixin(SettingsMixin):
         command document raises InvalidOperation before anything is sent.
         """
         check_callback(callback)
-        uuid_subtype = kwargs.pop("uuid_subtype", 3)
-        if args and isinstance(args[0], int) and not isinstance(args[0], bool):
-            uuid_subtype, args = args[0], args[1:]
-        name_positional(
-            "command", ("read_preference", "codec_options", "session", "comment"), args, kwargs
-        )
+        uuid_subtype = 3
+        if args or kwargs:  # the plain db.command(...) skips this (per-operation path)
+            uuid_subtype = kwargs.pop("uuid_subtype", 3)
+            if args and isinstance(args[0], int) and not isinstance(args[0], bool):
+                uuid_subtype, args = args[0], args[1:]
+            name_positional(
+                "command", ("read_preference", "codec_options", "session", "comment"), args, kwargs
+            )
+            unwrap_args((), kwargs)
         if not command:
             _refuse_empty_command(command)
-        unwrap_args((), kwargs)
         return self._runtime.start(
             self._spec_command,
             (command, value, check, allowable_errors, uuid_subtype, kwargs),
@@ -155,6 +157,16 @@ class DatabaseSpecMixin(SettingsMixin):
         uuid_subtype: int,
         options: dict,
     ) -> Any:
+        if allowable_errors:
+            allowable_errors = list(allowable_errors)
+        if not options:
+            return self.delegate.command(
+                command,
+                value,
+                check,
+                allowable_errors or None,
+                codec_options=_reply_codec_options(self.delegate.codec_options, uuid_subtype),
+            )
         options = dict(options)
         mode = options.pop("read_preference", None)
         tag_sets = options.pop("tag_sets", None)
@@ -173,7 +185,7 @@ class DatabaseSpecMixin(SettingsMixin):
             command,
             value,
             check,
-            list(allowable_errors) if allowable_errors else None,
+            allowable_errors or None,
             **options,
         )
 
