@@ -21,6 +21,9 @@ bench/replies.py precomputes, so the client is the bottleneck), pinned
 SecantusDB (end to end). A floor is measured too: the same ping round trip
 over a raw blocking socket and over a bare Tornado IOStream.
 
+``--python X.Y`` runs all of them on another Python: .venv-pyX.Y (the test
+runner's ``--python`` venv) and .venv-motor3-pyX.Y.
+
 ``--tls`` adds the same series over TLS: the canned server built with
 OpenSSL (``-DCANNED_TLS``, needs libssl-dev) and SecantusDB with its
 ``--tls-cert-file``/``--tls-key-file``/``--tls-ca-file`` flags, both
@@ -121,10 +124,10 @@ def ensure_environment(install, competitors, want_plot, want_secantus, motor_pyt
                               capture_output=True, text=True).stdout.strip()
         if have != tornado:
             if not install:
-                _envs.fail(".venv-motor3 lacks tornado==%s: run once without --no-install"
-                           % tornado)
-            step("installing tornado==%s into .venv-motor3 (Motor 3's motor_tornado needs it)"
-                 % tornado)
+                _envs.fail("%s lacks tornado==%s: run once without --no-install"
+                           % (os.path.basename(_envs.MOTOR3_VENV), tornado))
+            step("installing tornado==%s into %s (Motor 3's motor_tornado needs it)"
+                 % (tornado, os.path.basename(_envs.MOTOR3_VENV)))
             subprocess.check_call([motor3, "-m", "pip", "install", "--quiet",
                                    "--disable-pip-version-check", "tornado==%s" % tornado])
     return pythons
@@ -764,12 +767,19 @@ def parse_args(argv):
     parser.add_argument("--no-floor", action="store_true")
     parser.add_argument("--no-plot", action="store_true")
     parser.add_argument("--no-install", action="store_true", help="use the venvs as they are")
+    parser.add_argument("--python", metavar="X.Y",
+                        help="run every competitor on Python X.Y (found as tools/run_tests.py "
+                             "--python finds it): Motor and both PyMongos in .venv-pyX.Y, "
+                             "Motor 3.7.1 in .venv-motor3-pyX.Y")
     parser.add_argument("--motor-python", default=None,
                         help="the Python whose Motor, PyMongo and Tornado to measure "
                              "(default: .venv's)")
     parser.add_argument("--out", help="output directory (default bench/results/<stamp>)")
     parser.add_argument("--write-doc", action="store_true",
                         help="rewrite doc/performance.rst and doc/performance.png")
+    parser.add_argument("--render-python-versions", metavar="RESULTS_DIR", nargs="+",
+                        help="only write doc/performance-python-versions.rst from --python "
+                             "runs' results, one per version")
     parser.add_argument("--render-doc", metavar="RESULTS_DIR",
                         help="only rewrite the doc page from an earlier run's results")
     args = parser.parse_args(argv)
@@ -794,6 +804,8 @@ def parse_args(argv):
             parser.error("--loop-watchdog compares against Motor: keep motor in --competitors")
         at = settings["competitors"].index("motor") + 1
         settings["competitors"].insert(at, WATCHDOG_COMPETITOR)
+    if args.python and args.motor_python:
+        parser.error("--python measures that Python's own venvs: leave out --motor-python")
     if args.no_floor:
         settings["floor_n"] = 0
     if args.no_plain and not args.tls:
@@ -802,15 +814,39 @@ def parse_args(argv):
     return args, settings
 
 
+def use_python(version, argv):
+    """Measure on Python ``version`` ("X.Y"): re-run this harness under that
+    interpreter, whose venvs are .venv-pyX.Y (the test runner's, with Motor,
+    both PyMongos and Tornado) and .venv-motor3-pyX.Y (Motor 3.7.1)."""
+    import run_tests  # tools/, on sys.path
+
+    python = run_tests.find_python(version)
+    if python is None:
+        _envs.fail("no Python %s found: looked for pyenv's %s.* and python%s on PATH"
+                   % (version, version, version))
+    version = run_tests._python_version(python)
+    if "%d.%d" % sys.version_info[:2] != version:
+        step("re-running under Python %s (%s)" % (version, python))
+        sys.stdout.flush()
+        os.execv(python, [python, os.path.abspath(__file__), *argv])
+    _envs.DEV_VENV = os.path.join(ROOT, ".venv-py" + version)
+    _envs.MOTOR3_VENV = os.path.join(ROOT, ".venv-motor3-py" + version)
+
+
 def main(argv):
     started = time.monotonic()
     args, cfg = parse_args(argv)
+    if args.render_python_versions:
+        write_python_versions_doc(args.render_python_versions)
+        return 0
     if args.render_doc:
         with open(os.path.join(args.render_doc, "results.json")) as f:
             results = json.load(f)
         plot = os.path.join(args.render_doc, "plot.png")
         write_doc(results, plot if os.path.exists(plot) else None)
         return 0
+    if args.python:
+        use_python(args.python, argv)
     mode = args.mode or "full"
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     want_plot = not args.no_plot
@@ -960,6 +996,73 @@ def measure_memory(binary, replies_dir, pythons, cfg, pin):
 
 DOC_PATH = os.path.join(ROOT, "doc", "performance.rst")
 DOC_PLOT = os.path.join(ROOT, "doc", "performance.png")
+
+
+PYTHON_DOC = os.path.join(ROOT, "doc", "performance-python-versions.rst")
+SINGLE_DOC_BENCHES = ("run_command", "find_one", "small_insert")
+
+
+def write_python_versions_doc(result_dirs):
+    """doc/performance-python-versions.rst: the single-document rows of one
+    run per Python version (``--render-python-versions DIR [DIR ...]``)."""
+    runs = []
+    for directory in result_dirs:
+        with open(os.path.join(directory, "results.json")) as f:
+            runs.append(json.load(f))
+    runs.sort(key=lambda r: [int(x) for x in r["versions"]["motor"]["python"].split(".")])
+    lines = [
+        "Performance by Python version",
+        "=============================",
+        "",
+        "The single-document benchmarks of :doc:`performance` on each Python version Motor",
+        "supports, every competitor on that version (Motor and both PyMongos in the test",
+        "runner's ``.venv-pyX.Y``, Motor 3.7.1 in ``.venv-motor3-pyX.Y``), one harness run per",
+        "version against the canned server, pinned. To run one yourself:",
+        "",
+        ".. code-block:: bash",
+        "",
+        "    python3 bench/run.py --python 3.12 --benchmarks run_command,find_one,small_insert \\",
+        "        --secantus-n 0 --memory-n 0 --no-floor",
+        "",
+        "Runs on different versions were made one after the other, not interleaved: compare",
+        "the ratios within a table (measured side by side) more than µs across tables.",
+        "Ratios are of the best round; µs per operation, lower is faster.",
+        "",
+    ]
+    names = {c: COMPETITOR_LABELS[c] for c in ("motor", "motor3", "pymongo_async",
+                                                "pymongo_sync")}
+    for run in runs:
+        version = run["versions"]["motor"]["python"]
+        title = "Python %s" % version
+        lines += [title, "-" * len(title), "",
+                  "%s; %s; ``%s``." % (run["meta"]["date"], run["meta"]["machine"],
+                                       run["meta"]["command"]), ""]
+        found = {(r["bench"], r["conc"], r["competitor"]): r for r in run["records"]
+                 if r["series"] == "canned, pinned"}
+        header = ["Benchmark", "c", *[names[c] + " µs" for c in names],
+                  "Motor vs sync (µs)", "vs Motor 3.7.1 (ops/s)", "vs PyMongo Async (ops/s)"]
+        rows = []
+        for bench in SINGLE_DOC_BENCHES:
+            for conc in sorted({c for (b, c, _) in found if b == bench}):
+                best = {c: found[(bench, conc, c)]["us_best"] for c in names
+                        if (bench, conc, c) in found}
+                if "motor" not in best:
+                    continue
+
+                def ratio(other, inverse=False):
+                    if other not in best:
+                        return "-"
+                    value = best["motor"] / best[other] if inverse else best[other] / best["motor"]
+                    return "%.2fx" % value
+
+                rows.append([LABELS[bench], str(conc),
+                             *["%.0f" % best[c] if c in best else "-" for c in names],
+                             ratio("pymongo_sync", inverse=True), ratio("motor3"),
+                             ratio("pymongo_async")])
+        lines += [rst_table([header, *rows]), ""]
+    with open(PYTHON_DOC, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    step("wrote %s" % os.path.relpath(PYTHON_DOC, ROOT))
 
 
 def write_doc(results, plot_path):
