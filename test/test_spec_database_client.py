@@ -45,7 +45,10 @@ async def test_command_check_and_allowable_errors(db):
     assert reply["ok"] == 0
     reply = await db.command("no_such_command_here", allowable_errors=[59])
     assert reply["ok"] == 0 and reply["code"] == 59
-    # Positionally, as a tuple: the path without keyword arguments.
+    # Positionally: the path without keyword arguments (check, then
+    # allowable_errors as a tuple).
+    reply = await db.command("no_such_command_here", 1, False)
+    assert reply["ok"] == 0
     reply = await db.command("no_such_command_here", 1, True, (59,))
     assert reply["ok"] == 0 and reply["code"] == 59
     with pytest.raises(OperationFailure):

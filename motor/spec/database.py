@@ -131,8 +131,23 @@ class DatabaseSpecMixin(SettingsMixin):
         command document raises InvalidOperation before anything is sent.
         """
         check_callback(callback)
+        if not (args or kwargs or allowable_errors):
+            # The per-operation path (db.command("ping")): nothing to translate.
+            if not command:
+                _refuse_empty_command(command)
+            delegate = self.delegate
+            # PyMongo's (command, value, check, allowable_errors,
+            # read_preference, codec_options), positionally: cheaper than a
+            # keyword through its decorators.
+            codec_options = _reply_codec_options(delegate.codec_options, 3)
+            return self._runtime.start(
+                delegate.command,
+                (command, value, check, None, None, codec_options),
+                None,
+                callback,
+            )
         uuid_subtype = 3
-        if args or kwargs:  # the plain db.command(...) skips this (per-operation path)
+        if args or kwargs:
             uuid_subtype = kwargs.pop("uuid_subtype", 3)
             if args and isinstance(args[0], int) and not isinstance(args[0], bool):
                 uuid_subtype, args = args[0], args[1:]
@@ -159,14 +174,6 @@ class DatabaseSpecMixin(SettingsMixin):
     ) -> Any:
         if allowable_errors:
             allowable_errors = list(allowable_errors)
-        if not options:
-            return self.delegate.command(
-                command,
-                value,
-                check,
-                allowable_errors or None,
-                codec_options=_reply_codec_options(self.delegate.codec_options, uuid_subtype),
-            )
         options = dict(options)
         mode = options.pop("read_preference", None)
         tag_sets = options.pop("tag_sets", None)
