@@ -118,8 +118,8 @@ def _venv_state(venv, stamp, own_python=False):
     """What :func:`_ensure_venv` has to do: None (up to date), or "create",
     "recreate" (own_python, and the venv's Python is another one) or "update"."""
     version = _venv_python_version(venv)
-    if version is None:
-        return "create"
+    if version is None or not os.path.exists(os.path.join(venv, "bin", "pip")):
+        return "create"  # none, or one whose creation was interrupted before pip
     if own_python and version != sys.version:
         return "recreate"
     stamp_file = os.path.join(venv, STAMP_NAME)
