@@ -819,20 +819,12 @@ class LoopWatchdog:
                 stall.note = (kind, result.detail, result.location, *self._note_place(frame, kind))
             return
         why_not = self._not_waiting(track, watch, now, cpu, runq, sampler_runq)
-        if why_not:
-            stall.status = f"{result.category}: {result.detail}, not confirmed ({why_not})"
-            if stall.note is None:
-                stall.note = (
-                    SLOW_CALLBACK,
-                    result.detail,
-                    result.location,
-                    *self._note_place(frame, SLOW_CALLBACK),
-                )
-            return
-        if result.category == SOCKET and calls_nonblocking_socket(frame):
+        if not why_not and result.category == SOCKET and calls_nonblocking_socket(frame):
             # A non-blocking socket call cannot block: the loop thread sat
             # there waiting for the GIL (held by another thread).
-            stall.status = f"{result.category}: {result.detail}, not confirmed (non-blocking socket)"
+            why_not = "non-blocking socket"
+        if why_not:
+            stall.status = f"{result.category}: {result.detail}, not confirmed ({why_not})"
             if stall.note is None:
                 stall.note = (
                     SLOW_CALLBACK,

@@ -106,8 +106,8 @@ def _retrieve_error(future: Any) -> None:
         future.exception()
 
 
-class _MotorIOStream(IOStream):
-    """An IOStream that tells its Motor socket before its descriptor closes."""
+class _TellsMotorSocket:
+    """Mixed into an IOStream class: tell its Motor socket before the descriptor closes."""
 
     motor_socket: Any = None
 
@@ -115,20 +115,16 @@ class _MotorIOStream(IOStream):
         owner = self.motor_socket
         if owner is not None:
             owner._on_close_fd()
-        super().close_fd()
+        super().close_fd()  # type: ignore[misc]
 
 
-class _MotorSSLIOStream(SSLIOStream):
+class _MotorIOStream(_TellsMotorSocket, IOStream):
+    """A plain TCP IOStream for a Motor socket."""
+
+
+class _MotorSSLIOStream(_TellsMotorSocket, SSLIOStream):
     """The same for TLS: an SSLIOStream (its handshake and checks are Tornado's
-    and PyMongo's) that tells its Motor socket before its descriptor closes."""
-
-    motor_socket: Any = None
-
-    def close_fd(self) -> None:
-        owner = self.motor_socket
-        if owner is not None:
-            owner._on_close_fd()
-        super().close_fd()
+    and PyMongo's)."""
 
 
 class IOStreamSocket:
