@@ -390,7 +390,16 @@ class IOStreamSocket:
         timeout = self._timeout
         if timeout is not None and timeout <= 0:
             raise socket.timeout("timed out")
-        value = self._park(worker, timeout)
+        if readable:
+            # A reply is due: the loop may poll for it before it sleeps.
+            poller = self._runtime.idle_poll
+            poller.replies_due += 1
+            try:
+                value = self._park(worker, timeout)
+            finally:
+                poller.replies_due -= 1
+        else:
+            value = self._park(worker, timeout)
         if value is _TIMED_OUT:
             raise socket.timeout("timed out")
         if value is _CLOSED:

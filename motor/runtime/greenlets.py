@@ -37,6 +37,8 @@ from typing import Any, Callable
 
 import greenlet
 
+from motor.runtime import idle_poll
+
 __all__ = [
     "LoopRuntime",
     "MotorWorker",
@@ -242,6 +244,9 @@ class LoopRuntime:
         # Waits bounded by PyMongo's 0.5 s cancellation poll: owner -> deadline.
         self._slices: dict[Any, float] = {}
         self._slice_timer: Any = None
+        # Counts the workers waiting for a reply; the loop polls before it
+        # sleeps while there are some (see motor.runtime.idle_poll).
+        self.idle_poll = idle_poll.for_loop(loop)
 
     @classmethod
     def for_loop(cls, loop: Any) -> LoopRuntime:
