@@ -56,10 +56,15 @@ COMPETITOR_KEYS = [c[0] for c in COMPETITORS]
 # Only when asked for (bench/run.py --loop-watchdog): this repository's Motor
 # with motor.diagnostics' loop watchdog enabled, to measure what it costs.
 WATCHDOG_COMPETITOR = "motor_watchdog"
+# Only when asked for (bench/run.py --idle-poll-off): this repository's
+# Motor with idle polling off (MOTOR_IDLE_POLL_US=0), to measure what the
+# polling (motor/runtime/idle_poll.py) gains and costs.
+SLEEPING_COMPETITOR = "motor_no_idle_poll"
 COMPETITOR_LABELS = {c[0]: c[1] for c in COMPETITORS}
 COMPETITOR_LABELS[WATCHDOG_COMPETITOR] = "Motor, loop watchdog on"
-# Table order: the watchdog variant right after Motor.
-TABLE_KEYS = ["motor", WATCHDOG_COMPETITOR, *COMPETITOR_KEYS[1:]]
+COMPETITOR_LABELS[SLEEPING_COMPETITOR] = "Motor, idle polling off"
+# Table order: Motor's variants right after Motor.
+TABLE_KEYS = ["motor", WATCHDOG_COMPETITOR, SLEEPING_COMPETITOR, *COMPETITOR_KEYS[1:]]
 
 
 def ops_per_iteration(bench, concurrency, n):

@@ -3,7 +3,8 @@
     python worker.py COMPETITOR DATA_DIR
 
 COMPETITOR is one of motor, motor_watchdog (Motor with motor.diagnostics'
-loop watchdog enabled), motor3, pymongo_async, pymongo_sync, or floor
+loop watchdog enabled), motor_no_idle_poll (Motor started with
+MOTOR_IDLE_POLL_US=0 by bench/run.py), motor3, pymongo_async, pymongo_sync, or floor
 (raw-socket round trips). Commands arrive as JSON lines on stdin; each gets
 one JSON line back on stdout (anything the drivers print goes to stderr).
 
@@ -172,7 +173,7 @@ class AsyncDriver:
         return self.io_loop.run_sync(lambda: fn(*args), timeout=None)
 
     async def _connect(self, uri, max_pool):
-        if self.name in ("motor", "motor_watchdog"):
+        if self.name in ("motor", "motor_watchdog", "motor_no_idle_poll"):
             from motor.motor_tornado import MotorClient, MotorGridFSBucket
         elif self.name == "motor3":
             from motor.motor_tornado import MotorClient, MotorGridFSBucket

@@ -38,7 +38,8 @@ def test_harness_smoke_run(tmp_path):
     out = tmp_path / "out"
     # The Motor under test is this interpreter's (.venv, or .venv-pyX.Y).
     command = [sys.executable, os.path.join(ROOT, "bench", "run.py"), "--smoke", "--no-install",
-               "--motor-python", sys.executable, "--no-plot", "--competitors", ",".join(competitors), "--out", str(out)]
+               "--motor-python", sys.executable, "--no-plot", "--competitors",
+               ",".join(competitors), "--idle-poll-off", "--out", str(out)]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
@@ -53,6 +54,12 @@ def test_harness_smoke_run(tmp_path):
         mine = [r for r in records if r["competitor"] == competitor]
         assert len(mine) == 9 * 2, competitor  # nine benchmarks at two concurrencies
         assert all(r["us_best"] > 0 and r["p99"] >= r["p50"] > 0 for r in mine)
+    # --idle-poll-off: the same Motor with MOTOR_IDLE_POLL_US=0, side by side.
+    sleeping = [r for r in records if r["competitor"] == "motor_no_idle_poll"]
+    assert len(sleeping) == 9 * 2
     text = (out / "results.md").read_text()
     assert "| Run command | 1 | Motor (this repo) |" in text
+    assert "| Run command | 1 | Motor, idle polling off |" in text
+    assert "## Idle polling (Motor with it on vs off, same run)" in text
     assert "## Targets" in text
+    assert "(target <= 1.05x)" in text
