@@ -60,8 +60,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import (  # noqa: E402
     BENCH_NAMES, COMPETITOR_KEYS, COMPETITOR_LABELS, DATA_ARCHIVE, DATA_DIR, KINDS, LABELS,
-    LARGE_DOCS, RESULTS_DIR, ROOT, SLEEPING_COMPETITOR, TABLE_KEYS, WATCHDOG_COMPETITOR, WORK_DIR, ops_per_iteration,
-    percentile, task_bytes)
+    LARGE_DOCS, RESULTS_DIR, ROOT, SLEEPING_COMPETITOR, TABLE_KEYS, WATCHDOG_COMPETITOR,
+    WORK_DIR, ops_per_iteration, percentile, task_bytes)
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import _envs  # noqa: E402
@@ -602,15 +602,14 @@ def tls_targets(records, series):
     def get(bench, conc, comp):
         return idx.get((series, bench, conc, comp))
 
-    cpu = cpu_text
     benches = ("run_command", "find_one", "small_insert")
     for bench in benches:
         m, s = get(bench, 1, "motor"), get(bench, 1, "pymongo_sync")
         if m and s:
             x = m["us_best"] / s["us_best"]
             out.append(("TLS c=1 %s: Motor µs/op %.1f (%s) vs PyMongo sync %.1f (%s) = %.3fx "
-                        "(target <= 1.15x)" % (LABELS[bench], m["us_best"], cpu(m),
-                                               s["us_best"], cpu(s), x), x <= 1.15, ""))
+                        "(target <= 1.15x)" % (LABELS[bench], m["us_best"], cpu_text(m),
+                                               s["us_best"], cpu_text(s), x), x <= 1.15, ""))
     for conc in sorted({r["conc"] for r in records if r["series"] == series}):
         goals = [("motor3", 1.25)] + ([("pymongo_async", 1.3)] if conc > 1 else [])
         for bench in benches:
@@ -625,8 +624,8 @@ def tls_targets(records, series):
                     note = sync_comparison(sync, o, other)
                 out.append(("TLS c=%d %s: Motor ops/s %.0f (%s µs/op) vs %s %.0f (%s µs/op) "
                             "= %.2fx (target >= %.2fx)"
-                            % (conc, LABELS[bench], m["ops_best"], cpu(m),
-                               COMPETITOR_LABELS[other], o["ops_best"], cpu(o), x, goal),
+                            % (conc, LABELS[bench], m["ops_best"], cpu_text(m),
+                               COMPETITOR_LABELS[other], o["ops_best"], cpu_text(o), x, goal),
                             x >= goal, note))
     return out
 
