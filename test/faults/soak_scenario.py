@@ -44,9 +44,30 @@ def live_greenlets() -> int:
     return sum(1 for o in gc.get_objects() if issubclass(type(o), greenlet))
 
 
+async def settle(longest: float = 5.0) -> None:
+    """Let closed clients' monitor threads and sockets go before a sample.
+
+    They stop after ``close()`` returns, some later than others: PyMongo's
+    monitor notices it was cancelled at the end of its 0.5 s read slice,
+    so a client closed in the middle of a heartbeat keeps its threads
+    that long. Wait until the thread count has not fallen for 1 s (two
+    slices), at most ``longest`` seconds. A leaked thread never stops, so a
+    leak still shows in the drift.
+    """
+    end = time.monotonic() + longest
+    count, steady_since = threading.active_count(), time.monotonic()
+    while time.monotonic() < end:
+        await asyncio.sleep(0.05)
+        now = threading.active_count()
+        if now < count:
+            count, steady_since = now, time.monotonic()
+        elif time.monotonic() - steady_since >= 1.0:
+            return
+
+
 async def sample(admin, label) -> dict:
     gc.collect()
-    await asyncio.sleep(0.3)  # let closed sockets and stopping threads go
+    await settle()
     gc.collect()
     status = await admin.admin.command("serverStatus")
     return {"at": label, "fds": open_fds(), "rss_mb": rss_mb(),
@@ -116,7 +137,9 @@ async def main(uri, ops, concurrency, every_ops, cycles, every_cycles, db_name) 
 
         await asyncio.gather(*[runner() for _ in range(concurrency)])
         done += batch
+        sampling = time.monotonic()
         report["op_samples"].append(await sample(admin, done))
+        started += time.monotonic() - sampling  # rates leave out the samples' waits
     report["ops_per_s"] = round(ops / (time.monotonic() - started))
     await close(client)
 
@@ -131,7 +154,9 @@ async def main(uri, ops, concurrency, every_ops, cycles, every_cycles, db_name) 
         await cycled.find({"_id": {"$in": list(range(30))}}).batch_size(10).to_list(None)
         await close(cycling)
         if cycle % every_cycles == 0:
+            sampling = time.monotonic()
             report["cycle_samples"].append(await sample(admin, cycle))
+            started += time.monotonic() - sampling
     report["cycles_per_s"] = round(cycles / (time.monotonic() - started), 1)
     await admin.drop_database(db_name)
     await close(admin)
