@@ -316,9 +316,17 @@ async def loop_cost(window: float) -> tuple[float, float]:
     return time.thread_time() - cpu_start, worst
 
 
+async def least_loop_cost(window: float, times: int = 2) -> tuple[float, float]:
+    """:func:`loop_cost` ``times`` over: the least CPU (the loop thread's CPU
+    clock also counts GIL hand-offs to other processes' noise, which only
+    adds), and the worst lag of all."""
+    costs = [await loop_cost(window) for _ in range(times)]
+    return min(cpu for cpu, _ in costs), max(lag for _, lag in costs)
+
+
 @pytest.mark.timeout_seconds(90)
 async def test_heartbeats_of_n_servers_cost_the_loop_nothing_per_server(io_loop):
-    baseline_cpu, baseline_lag = await loop_cost(WINDOW)
+    baseline_cpu, baseline_lag = await least_loop_cost(WINDOW)
     figures = {}
     for n in (1, 3, 10):
         recorder = Recorder()
@@ -330,8 +338,8 @@ async def test_heartbeats_of_n_servers_cost_the_loop_nothing_per_server(io_loop)
             await client.admin.command("ping")
             await asyncio.sleep(1.0)  # every monitor is up
             beats_before = sum(recorder.hellos.values())
-            cpu, lag = await loop_cost(WINDOW)
-            beats = sum(recorder.hellos.values()) - beats_before
+            cpu, lag = await least_loop_cost(WINDOW)
+            beats = (sum(recorder.hellos.values()) - beats_before) / 2  # per window
         finally:
             client.close()
             await off_loop(lambda: [r.stop() for r in routers])
