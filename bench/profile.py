@@ -82,15 +82,20 @@ def main():
     parser.add_argument("--tls", action="store_true", help="over TLS (see the docstring)")
     parser.add_argument("--svg", default=os.path.join(WORK_DIR, "profile.svg"))
     args = parser.parse_args()
-    replies = [d for d in os.listdir(WORK_DIR) if d.startswith("replies-n%d-" % args.n)]
+    # The worker reads the full-size GridFS file (52428800 bytes), so only
+    # replies made for it, with this benchmark at this concurrency, will do.
+    rules = "rules-%s-c%d.txt" % (args.bench, args.conc)
+    replies = [d for d in os.listdir(WORK_DIR)
+               if d.startswith("replies-n%d-g52428800-" % args.n)
+               and os.path.exists(os.path.join(WORK_DIR, d, rules))]
     if not replies:
-        sys.exit("no replies for N=%d: run bench/run.py --n %d first" % (args.n, args.n))
+        sys.exit("no replies for N=%d, %s at c=%d: run bench/run.py --n %d first"
+                 % (args.n, args.bench, args.conc, args.n))
     replies_dir = os.path.join(WORK_DIR, sorted(replies)[-1])
     binary = os.path.join(WORK_DIR, "build", "canned_server_tls" if args.tls else "canned_server")
     if not os.path.exists(binary):
         sys.exit("no %s: run bench/run.py%s first" % (binary, " --tls" if args.tls else ""))
-    server_cmd = [binary, "0",
-                  os.path.join(replies_dir, "rules-%s-c%d.txt" % (args.bench, args.conc))]
+    server_cmd = [binary, "0", os.path.join(replies_dir, rules)]
     certificates = None
     if args.tls:
         certificates = _envs.load_servers().make_test_certificates(os.path.join(WORK_DIR, "tls"))
