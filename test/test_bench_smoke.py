@@ -63,3 +63,8 @@ def test_harness_smoke_run(tmp_path):
     assert "## Idle polling (Motor with it on vs off, same run)" in text
     assert "## Targets" in text
     assert "(target <= 1.05x)" in text
+    if "motor3" in competitors:
+        # Issue 11's GridFS targets: Motor's median against Motor 3.7.1's.
+        for line in ("c=1 GridFS upload: Motor median ops/s",
+                     "GridFS download: Motor median ops/s"):
+            assert line in text, line
