@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """How many connections a server is best served with, at concurrency 100.
 
-    python3 bench/pool_sizes.py [--pools 100,20,10] [--benchmarks find_one,small_insert]
+    python3 bench/pool_sizes.py [--pools 100,20,10]
+                                [--benchmarks find_one,small_insert,gridfs_download]
                                 [--n 2000] [--rounds 7] [--servers secantus,canned]
 
 Motor keeps as many requests at the server as there are callers, up to
@@ -31,12 +32,13 @@ import run  # noqa: E402  (the harness: servers, pinning, venvs)
 from common import WORK_DIR  # noqa: E402
 
 CLIENT = r'''
-import asyncio, json, os, statistics, sys, time
+import asyncio, io, json, os, statistics, sys, time
 import motor.motor_tornado
 from tornado.ioloop import IOLoop
 
 uri, server_pid, bench, n, rounds, pools, seed = json.loads(sys.argv[1])
 CALLERS = 100
+FILES = 200
 
 
 def cpu(pid):
@@ -51,7 +53,14 @@ def own_cpu():
 
 async def main():
     clients = {p: motor.motor_tornado.MotorClient(uri, maxPoolSize=p) for p in pools}
-    if seed:
+    if seed and bench == "gridfs_download":
+        # The harness's c=100 GridFS share at N=2000: 1/2000 of the 50 MB file.
+        bucket = motor.motor_tornado.MotorGridFSBucket(clients[pools[0]].perftest,
+                                                       bucket_name="pool_sizes")
+        await bucket.drop()
+        file_ids = [await bucket.upload_from_stream("f%d" % i, os.urandom(26214))
+                    for i in range(FILES)]
+    elif seed:
         coll = clients[pools[0]].perftest.pool_sizes
         await coll.drop()
         await coll.insert_many([{"_id": i, "x": "y" * 100} for i in range(1000)])
@@ -59,11 +68,15 @@ async def main():
     for r in range(rounds + 1):  # round 0 warms every pool up
         for p in pools if r % 2 else pools[::-1]:
             coll = clients[p].perftest.pool_sizes
+            bucket = motor.motor_tornado.MotorGridFSBucket(clients[p].perftest,
+                                                           bucket_name="pool_sizes")
             todo = iter(range(n))
 
             async def caller():
                 for i in todo:
-                    if bench == "find_one":
+                    if bench == "gridfs_download":
+                        await bucket.download_to_stream(file_ids[i % FILES], io.BytesIO())
+                    elif bench == "find_one":
                         await coll.find_one({"_id": i % 1000})
                     else:
                         await coll.insert_one({"i": i})
@@ -123,6 +136,10 @@ def main(argv):
             server = run.Secantus(run.SERVER_CORE)
         try:
             for bench in benches:
+                if bench == "gridfs_download" and server_name == "canned":
+                    # Its replies are canned for the harness's own files.
+                    print("%-16s %-12s skipped: SecantusDB only" % (server.label, bench))
+                    continue
                 server.load(bench, 100)
                 found = measure(python, server, bench, args.n, args.rounds, pools,
                                 seed=server_name == "secantus")
