@@ -8,9 +8,10 @@ file against the canned server, once on the process's main thread and once
 on a thread of its own, and prints ms per file (best and median of the
 rounds) and minor page faults per file. Same code, same process layout;
 only the thread differs, and with it glibc's malloc arena: the main thread
-allocates from the main arena, which gives freed memory at the top of its
-heap back to the kernel sooner, so the next file's buffers come back as
-fresh pages, each one a page fault. Motor's calls run on the loop's
+allocates from the main arena, which on this workload gives freed memory
+back to the kernel more often than a thread's arena does, so the next
+file's buffers come back as fresh pages, each one a page fault (the
+fault counts show how many). Motor's calls run on the loop's
 thread (the main thread, in the benchmarks and in most applications);
 Motor 3.7.1's run on its thread pool's threads.
 
