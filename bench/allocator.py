@@ -27,7 +27,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import ROOT, WORK_DIR  # noqa: E402
+import run  # noqa: E402  (the harness: the canned server, pinning, venvs)
+from common import WORK_DIR  # noqa: E402
 
 INNER = r'''
 import resource, sys, threading, time
@@ -72,28 +73,25 @@ def main():
     binary = os.path.join(WORK_DIR, "build", "canned_server")
     if not (os.path.isdir(replies_dir) and os.path.exists(binary)):
         sys.exit("no canned server or replies for N=2000: run bench/run.py --fast first")
-    python = os.path.join(ROOT, ".venv", "bin", "python")
+    python = run._envs.venv_python(run._envs.DEV_VENV)
     data = os.path.join(WORK_DIR, "data", "single_and_multi_document")
-    server_pin, client_pin = ([], []) if args.unpinned else (["taskset", "-c", "1"],
-                                                             ["taskset", "-c", "0"])
+    server_core, client_core = (None, None) if args.unpinned else (run.SERVER_CORE,
+                                                                   run.CLIENT_CORE)
     tunables = os.environ.get("GLIBC_TUNABLES")
     print("GLIBC_TUNABLES=%s" % tunables if tunables else "glibc's default malloc settings")
     print("%-16s %-12s %8s %8s %10s" % ("benchmark", "thread", "best ms", "med ms",
                                          "faults/file"))
-    for bench in args.bench.split(","):
-        for where in ("main thread", "own thread"):
-            rules = os.path.join(replies_dir, "rules-%s-c1.txt" % bench)
-            server = subprocess.Popen([*server_pin, binary, "0", rules],
-                                      stdout=subprocess.PIPE, text=True)
-            try:
-                port = int(server.stdout.readline().split()[1])
-                uri = "mongodb://127.0.0.1:%d/?directConnection=true" % port
+    server = run.CannedServer(binary, replies_dir, server_core)
+    try:
+        for bench in args.bench.split(","):
+            for where in ("main thread", "own thread"):
+                server.load(bench, 1)
                 code = INNER.format(here=HERE, data=data,
-                                    args=(bench, uri, args.rounds, where))
-                subprocess.check_call([*client_pin, python, "-c", code], cwd=WORK_DIR)
-            finally:
-                server.terminate()
-                server.wait()
+                                    args=(bench, server.uri, args.rounds, where))
+                subprocess.check_call(run.pinned([python, "-c", code], client_core),
+                                      cwd=WORK_DIR)
+    finally:
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -53,12 +53,13 @@ def own_cpu():
 
 async def main():
     clients = {p: motor.motor_tornado.MotorClient(uri, maxPoolSize=p) for p in pools}
+    buckets = {p: motor.motor_tornado.MotorGridFSBucket(clients[p].perftest,
+                                                        bucket_name="pool_sizes")
+               for p in pools}
     if seed and bench == "gridfs_download":
         # The harness's c=100 GridFS share at N=2000: 1/2000 of the 50 MB file.
-        bucket = motor.motor_tornado.MotorGridFSBucket(clients[pools[0]].perftest,
-                                                       bucket_name="pool_sizes")
-        await bucket.drop()
-        file_ids = [await bucket.upload_from_stream("f%d" % i, os.urandom(26214))
+        await buckets[pools[0]].drop()
+        file_ids = [await buckets[pools[0]].upload_from_stream("f%d" % i, os.urandom(26214))
                     for i in range(FILES)]
     elif seed:
         coll = clients[pools[0]].perftest.pool_sizes
@@ -67,9 +68,7 @@ async def main():
     samples = {p: [] for p in pools}
     for r in range(rounds + 1):  # round 0 warms every pool up
         for p in pools if r % 2 else pools[::-1]:
-            coll = clients[p].perftest.pool_sizes
-            bucket = motor.motor_tornado.MotorGridFSBucket(clients[p].perftest,
-                                                           bucket_name="pool_sizes")
+            coll, bucket = clients[p].perftest.pool_sizes, buckets[p]
             todo = iter(range(n))
 
             async def caller():
